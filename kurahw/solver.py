@@ -161,7 +161,8 @@ def solve(
     ----------
     network : Network or NetworkBatch
     theta0 : ndarray, shape (n,) or (batch, n), optional
-        Start (a warm start); zeros if omitted. ``theta0[..., 0]`` is ignored.
+        Start (a warm start); zeros if omitted. Taken relative to node 0, so a
+        start shifted by a common angle is the same start.
     omega : ndarray, shape (n,) or (batch, n), optional
         Raw natural frequencies to use instead of the network's own (for example
         with the inputs of one sample written in). Mean-centred here unless
@@ -204,11 +205,12 @@ def solve(
         raw = raw[None, :]
     omega_c = raw if centered else raw - raw.mean(axis=1, keepdims=True)
     omega_c = np.ascontiguousarray(omega_c, dtype=float)
-    theta = (
-        np.zeros((batch, n))
-        if theta0 is None
-        else _batched("theta0", theta0, batch, n, batched).reshape(batch, n).copy()
-    )
+    if theta0 is None:
+        theta = np.zeros((batch, n))
+    else:
+        # Only phase differences are physical: re-reference the start to node 0.
+        theta = _batched("theta0", theta0, batch, n, batched).reshape(batch, n)
+        theta = theta - theta[:, :1]
     out_idx = np.asarray(template.outputs, dtype=np.int64)
     form, targets, beta = _nudge_arrays(nudge, batch, out_idx.size, batched)
 

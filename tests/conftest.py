@@ -1,0 +1,20 @@
+import numpy as np
+import pytest
+
+from kurahw.network import erdos_renyi_network, layered_network
+
+
+@pytest.fixture
+def layered():
+    """The paper's 2+5+2 network, seed 0, with one sample's inputs written in."""
+    return layered_network(seed=0).with_inputs([0.4, -0.7])
+
+
+@pytest.fixture
+def er15():
+    return erdos_renyi_network(15, seed=42)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
