@@ -15,7 +15,7 @@ from kurahw.gradients import (
     gradient_from_equilibria,
 )
 from kurahw.network import Network, NetworkBatch, erdos_renyi_network, layered_network
-from kurahw.solver import Equilibrium, Nudge, Status, solve
+from kurahw.solver import Equilibrium, Nudge, Solver, Status, solve
 
 __version__ = "0.1.0"
 
@@ -29,6 +29,7 @@ __all__ = [
     "NetworkError",
     "NotConvergedError",
     "Nudge",
+    "Solver",
     "Status",
     "cosine",
     "ep_gradient",

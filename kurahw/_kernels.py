@@ -14,6 +14,9 @@ UNSTABLE = 1
 MAX_ITER = 2
 STALLED = 3
 NONFINITE = 4
+# Input problems the caller turns into exceptions (never reported as a status).
+BAD_OMEGA = 5
+BAD_THETA = 6
 
 NUDGE_NONE = 0
 NUDGE_QUADRATIC = 1
@@ -315,12 +318,13 @@ def _solve_member(
         energy = e_t
 
 
-@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def solve_batch(
+@_jit
+def _solve_members(
     ei,
     ej,
     w,
-    omega_c,
+    omega,
+    center,
     out_idx,
     tgt,
     beta,
@@ -331,7 +335,95 @@ def solve_batch(
     residual,
     iterations,
     status,
-    n_chunks,
+    first,
+    stride,
+):
+    """Solve members ``first, first + stride, ...`` with one set of work buffers."""
+    batch, n = theta.shape
+    m = ei.shape[0]
+    s = np.empty(m)
+    c = np.empty(m)
+    s_t = np.empty(m)
+    c_t = np.empty(m)
+    f = np.empty(n)
+    f_t = np.empty(n)
+    th_t = np.empty(n)
+    h = np.empty((n - 1, n - 1))
+    inv_diag = np.empty(n - 1)
+    d = np.empty(n - 1)
+    rhs = np.empty(n - 1)
+    omega_c = np.empty(n)
+    for b in range(first, batch, stride):
+        # Validate here rather than in Python: cheaper, and a bad member must
+        # not stop the others from being solved.
+        bad = 0
+        ref = theta[b, 0]
+        for i in range(n):
+            if not np.isfinite(omega[b, i]):
+                bad = BAD_OMEGA
+            if not np.isfinite(theta[b, i]):
+                bad = BAD_THETA
+        if bad:
+            residual[b] = np.nan
+            iterations[b] = 0
+            status[b] = bad
+            continue
+        # Only phase differences are physical: re-reference to node 0.
+        for i in range(n):
+            theta[b, i] -= ref
+        shift = 0.0
+        if center:
+            for i in range(n):
+                shift += omega[b, i]
+            shift /= n
+        for i in range(n):
+            omega_c[i] = omega[b, i] - shift
+        r, it, st = _solve_member(
+            ei,
+            ej,
+            w[b],
+            omega_c,
+            out_idx,
+            tgt[b],
+            beta[b],
+            form,
+            theta[b],
+            tol,
+            max_iter,
+            s,
+            c,
+            s_t,
+            c_t,
+            f,
+            f_t,
+            th_t,
+            h,
+            inv_diag,
+            d,
+            rhs,
+        )
+        residual[b] = r
+        iterations[b] = it
+        status[b] = st
+
+
+@_jit
+def solve_batch(
+    ei,
+    ej,
+    w,
+    omega,
+    center,
+    out_idx,
+    tgt,
+    beta,
+    form,
+    theta,
+    tol,
+    max_iter,
+    residual,
+    iterations,
+    status,
 ):
     """Solve every member of a batch in place.
 
@@ -341,8 +433,10 @@ def solve_batch(
         Edge end points, ``ei < ej``.
     w : ndarray, shape (batch, m)
         Coupling strength of each edge, per member.
-    omega_c : ndarray, shape (batch, n)
-        Mean-centred natural frequencies.
+    omega : ndarray, shape (batch, n)
+        Natural frequencies; mean-centred here when ``center`` is true, else
+        used as given.
+    center : bool
     out_idx : ndarray of int64, shape (p,)
         Output nodes that feel the nudge.
     tgt : ndarray, shape (batch, p)
@@ -358,48 +452,71 @@ def solve_batch(
     n_chunks : int
         Number of parallel work chunks (at most one per thread).
     """
-    batch, n = theta.shape
-    m = ei.shape[0]
+    _solve_members(
+        ei,
+        ej,
+        w,
+        omega,
+        center,
+        out_idx,
+        tgt,
+        beta,
+        form,
+        theta,
+        tol,
+        max_iter,
+        residual,
+        iterations,
+        status,
+        0,
+        1,
+    )
+
+
+@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def solve_batch_parallel(
+    ei,
+    ej,
+    w,
+    omega,
+    center,
+    out_idx,
+    tgt,
+    beta,
+    form,
+    theta,
+    tol,
+    max_iter,
+    residual,
+    iterations,
+    status,
+    n_chunks,
+):
+    """:func:`solve_batch` with the members dealt over ``n_chunks`` threads.
+
+    Results are identical to the serial kernel: each member is solved by the
+    same code, whichever thread takes it.
+    """
     for chunk in nb.prange(n_chunks):
-        s = np.empty(m)
-        c = np.empty(m)
-        s_t = np.empty(m)
-        c_t = np.empty(m)
-        f = np.empty(n)
-        f_t = np.empty(n)
-        th_t = np.empty(n)
-        h = np.empty((n - 1, n - 1))
-        inv_diag = np.empty(n - 1)
-        d = np.empty(n - 1)
-        rhs = np.empty(n - 1)
-        for b in range(chunk, batch, n_chunks):
-            r, it, st = _solve_member(
-                ei,
-                ej,
-                w[b],
-                omega_c[b],
-                out_idx,
-                tgt[b],
-                beta[b],
-                form,
-                theta[b],
-                tol,
-                max_iter,
-                s,
-                c,
-                s_t,
-                c_t,
-                f,
-                f_t,
-                th_t,
-                h,
-                inv_diag,
-                d,
-                rhs,
-            )
-            residual[b] = r
-            iterations[b] = it
-            status[b] = st
+        _solve_members(
+            ei,
+            ej,
+            w,
+            omega,
+            center,
+            out_idx,
+            tgt,
+            beta,
+            form,
+            theta,
+            tol,
+            max_iter,
+            residual,
+            iterations,
+            status,
+            chunk,
+            n_chunks,
+        )
 
 
 def default_chunks(batch: int, n_edges: int) -> int:

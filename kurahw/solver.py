@@ -22,7 +22,7 @@ from kurahw import _kernels
 from kurahw.errors import NetworkError, NotConvergedError
 from kurahw.network import Network, NetworkBatch
 
-__all__ = ["Equilibrium", "Nudge", "Status", "solve"]
+__all__ = ["Equilibrium", "Nudge", "Solver", "Status", "solve"]
 
 #: Above this many nodes a single symmetric network is solved with sparse algebra.
 SPARSE_THRESHOLD = 400
@@ -50,6 +50,8 @@ _MESSAGES = {
     Status.STALLED: "line search could not make progress",
     Status.NONFINITE: "non-finite phases or residual",
 }
+
+_STATUS = tuple(Status)
 
 _FORMS = {"quadratic": _kernels.NUDGE_QUADRATIC, "injection": _kernels.NUDGE_INJECTION}
 
@@ -93,7 +95,6 @@ class Nudge:
         return Nudge(self.targets, -self.beta, self.form)
 
 
-@dataclass(frozen=True)
 class Equilibrium:
     """Result of :func:`solve`.
 
@@ -110,10 +111,19 @@ class Equilibrium:
     status : Status or ndarray of int, shape (batch,)
     """
 
-    theta: np.ndarray
-    residual: float | np.ndarray
-    iterations: int | np.ndarray
-    status: Status | np.ndarray
+    __slots__ = ("iterations", "residual", "status", "theta")
+
+    def __init__(self, theta, residual, iterations, status) -> None:
+        self.theta = theta
+        self.residual = residual
+        self.iterations = iterations
+        self.status = status
+
+    def __repr__(self) -> str:
+        return (
+            f"Equilibrium(status={self.status!r}, residual={self.residual!r}, "
+            f"iterations={self.iterations!r}, theta={self.theta!r})"
+        )
 
     @property
     def ok(self) -> bool | np.ndarray:
@@ -142,6 +152,154 @@ class Equilibrium:
                 f"{msgs[bad[0]]} (residual {res[bad[0]]:.3g})."
             )
         return self
+
+
+class Solver:
+    """Repeated solves of one network or batch, with the set-up done once.
+
+    Validation of the structure, edge arrays and work buffers are prepared at
+    construction, so that :meth:`solve` costs little more than the Newton
+    iterations themselves; a trainer or a backend keeps one per network. See
+    :func:`solve` for the meaning of the arguments.
+    """
+
+    def __init__(
+        self,
+        network: Network | NetworkBatch,
+        *,
+        tol: float = 1e-10,
+        max_iter: int = 100,
+        method: Literal["auto", "dense", "sparse", "general"] = "auto",
+    ) -> None:
+        if not (np.isfinite(tol) and tol > 0):
+            raise ValueError(f"`tol` must be a positive number, got {tol!r}.")
+        if int(max_iter) != max_iter or max_iter < 0:
+            raise ValueError(
+                f"`max_iter` must be a whole number >= 0, got {max_iter!r}."
+            )
+        self.network = network
+        self.batched = isinstance(network, NetworkBatch)
+        template = network.template if self.batched else network
+        self.template = template
+        self.n = template.n
+        self.batch = network.batch_size if self.batched else 1
+        self.tol = float(tol)
+        self.max_iter = int(max_iter)
+        if method == "auto":
+            if not template.is_symmetric:
+                method = "general"
+            elif self.n > SPARSE_THRESHOLD and self.batch == 1:
+                method = "sparse"
+            else:
+                method = "dense"
+        if method not in ("dense", "sparse", "general"):
+            raise ValueError(
+                f"`method` is {method!r}; use 'auto', 'dense', 'sparse' or 'general'."
+            )
+        if method != "general" and not template.is_symmetric:
+            raise NetworkError(
+                "This network has asymmetric couplings, which have no energy to "
+                "descend; use method='general' (or 'auto')."
+            )
+        self.method = method
+        coupling = network.coupling if self.batched else network.coupling[None, :]
+        self._coupling = np.ascontiguousarray(coupling, dtype=float)
+        self._omega = np.ascontiguousarray(
+            network.omega if self.batched else network.omega[None, :], dtype=float
+        )
+        self._ei = np.ascontiguousarray(template.edges[:, 0])
+        self._ej = np.ascontiguousarray(template.edges[:, 1])
+        self._out = np.asarray(template.outputs, dtype=np.int64)
+        self._no_targets = np.zeros((self.batch, self._out.size))
+        self._no_beta = np.zeros(self.batch)
+        self._chunks = _kernels.default_chunks(self.batch, template.n_edges)
+
+    def solve(
+        self,
+        theta0: np.ndarray | None = None,
+        *,
+        omega: np.ndarray | None = None,
+        centered: bool = False,
+        nudge: Nudge | None = None,
+    ) -> Equilibrium:
+        """Solve from ``theta0`` (see :func:`solve`)."""
+        batch, n = self.batch, self.n
+        if omega is None:
+            raw = self._omega
+        else:
+            raw = _batched("omega", omega, batch, n, self.batched)
+        if theta0 is None:
+            theta = np.zeros((batch, n))
+        else:
+            theta = np.array(_batched("theta0", theta0, batch, n, self.batched))
+        if nudge is None:
+            form, targets, beta = _kernels.NUDGE_NONE, self._no_targets, self._no_beta
+        else:
+            form, targets, beta = _nudge_arrays(
+                nudge, batch, self._out.size, self.batched
+            )
+
+        residual = np.empty(batch)
+        iterations = np.zeros(batch, dtype=np.int64)
+        status = np.empty(batch, dtype=np.int64)
+        if self.method == "dense":
+            args = (
+                self._ei,
+                self._ej,
+                self._coupling,
+                raw,
+                not centered,
+                self._out,
+                targets,
+                beta,
+                form,
+                theta,
+                self.tol,
+                self.max_iter,
+                residual,
+                iterations,
+                status,
+            )
+            if self._chunks > 1:
+                _kernels.solve_batch_parallel(*args, self._chunks)
+            else:
+                _kernels.solve_batch(*args)
+            if batch == 1:
+                if status[0] > _kernels.NONFINITE:
+                    _raise_bad_input(status)
+            elif status.max() > _kernels.NONFINITE:
+                _raise_bad_input(status)
+        else:
+            from kurahw import _sparse
+
+            _check_finite(raw, theta)
+            theta -= theta[:, :1]
+            engine = (
+                _sparse.solve_sparse
+                if self.method == "sparse"
+                else _sparse.solve_general
+            )
+            omega_c = raw if centered else raw - raw.mean(axis=1, keepdims=True)
+            for b in range(batch):
+                theta[b], residual[b], iterations[b], status[b] = engine(
+                    self.template.edges,
+                    self._coupling[b],
+                    self.template.coupling_reverse,
+                    omega_c[b],
+                    self._out,
+                    targets[b],
+                    beta[b],
+                    form,
+                    theta[b],
+                    self.tol,
+                    self.max_iter,
+                )
+
+        if self.batched:
+            return Equilibrium(theta, residual, iterations, status)
+        return Equilibrium(
+            theta[0], float(residual[0]), int(iterations[0]), _STATUS[status[0]]
+        )
 
 
 def solve(
@@ -187,147 +345,46 @@ def solve(
     Equilibrium
         Failure to converge is a status in the result, not an exception; call
         :meth:`Equilibrium.raise_for_status` to turn it into one.
+
+    For many solves of the same network, keep a :class:`Solver`.
     """
-    batched = isinstance(network, NetworkBatch)
-    template = network.template if batched else network
-    n = template.n
-    batch = network.batch_size if batched else 1
-    coupling = network.coupling if batched else network.coupling[None, :]
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"`tol` must be a positive number, got {tol!r}.")
-    if int(max_iter) != max_iter or max_iter < 0:
-        raise ValueError(f"`max_iter` must be a whole number >= 0, got {max_iter!r}.")
-
-    raw = (
-        network.omega if omega is None else _batched("omega", omega, batch, n, batched)
-    )
-    if raw.ndim == 1:
-        raw = raw[None, :]
-    omega_c = raw if centered else raw - raw.mean(axis=1, keepdims=True)
-    omega_c = np.ascontiguousarray(omega_c, dtype=float)
-    if theta0 is None:
-        theta = np.zeros((batch, n))
-    else:
-        # Only phase differences are physical: re-reference the start to node 0.
-        theta = _batched("theta0", theta0, batch, n, batched).reshape(batch, n)
-        theta = theta - theta[:, :1]
-    out_idx = np.asarray(template.outputs, dtype=np.int64)
-    form, targets, beta = _nudge_arrays(nudge, batch, out_idx.size, batched)
-
-    if method == "auto":
-        if not template.is_symmetric:
-            method = "general"
-        elif n > SPARSE_THRESHOLD and batch == 1:
-            method = "sparse"
-        else:
-            method = "dense"
-    if method not in ("dense", "sparse", "general"):
-        raise ValueError(
-            f"`method` is {method!r}; use 'auto', 'dense', 'sparse' or 'general'."
-        )
-    if method != "general" and not template.is_symmetric:
-        raise NetworkError(
-            "This network has asymmetric couplings, which have no energy to descend; "
-            "use method='general' (or 'auto')."
-        )
-
-    residual = np.empty(batch)
-    iterations = np.zeros(batch, dtype=np.int64)
-    status = np.empty(batch, dtype=np.int64)
-    if method == "dense":
-        _solve_dense(
-            template,
-            coupling,
-            omega_c,
-            out_idx,
-            targets,
-            beta,
-            form,
-            theta,
-            tol,
-            int(max_iter),
-            residual,
-            iterations,
-            status,
-        )
-    else:
-        from kurahw import _sparse
-
-        engine = _sparse.solve_sparse if method == "sparse" else _sparse.solve_general
-        for b in range(batch):
-            reverse = template.coupling_reverse
-            theta[b], residual[b], iterations[b], status[b] = engine(
-                template.edges,
-                coupling[b],
-                reverse,
-                omega_c[b],
-                out_idx,
-                targets[b],
-                beta[b],
-                form,
-                theta[b],
-                tol,
-                int(max_iter),
-            )
-
-    if batched:
-        return Equilibrium(theta, residual, iterations, status)
-    return Equilibrium(
-        theta[0], float(residual[0]), int(iterations[0]), Status(int(status[0]))
-    )
-
-
-def _solve_dense(
-    template,
-    coupling,
-    omega_c,
-    out_idx,
-    targets,
-    beta,
-    form,
-    theta,
-    tol,
-    max_iter,
-    residual,
-    iterations,
-    status,
-) -> None:
-    ei = np.ascontiguousarray(template.edges[:, 0])
-    ej = np.ascontiguousarray(template.edges[:, 1])
-    batch = theta.shape[0]
-    _kernels.solve_batch(
-        ei,
-        ej,
-        np.ascontiguousarray(coupling),
-        np.ascontiguousarray(omega_c),
-        out_idx,
-        targets,
-        beta,
-        form,
-        theta,
-        tol,
-        max_iter,
-        residual,
-        iterations,
-        status,
-        min(batch, _kernels.default_chunks(batch, template.n_edges)),
-    )
+    solver = Solver(network, tol=tol, max_iter=max_iter, method=method)
+    return solver.solve(theta0, omega=omega, centered=centered, nudge=nudge)
 
 
 def _batched(name: str, value, batch: int, n: int, batched: bool) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    ok = arr.shape == (n,) or (batched and arr.shape == (batch, n))
-    if not ok:
-        want = f"({n},) or ({batch}, {n})" if batched else f"({n},)"
-        raise ValueError(f"`{name}` has shape {arr.shape}; expected {want}.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"`{name}` contains NaN or infinite values.")
-    return np.broadcast_to(arr, (batch, n)) if batched else arr
+    """``value`` as a C-contiguous float array of shape (batch, n); finiteness is
+    checked by the kernel (or by ``_check_finite`` on the other engines)."""
+    arr = value if type(value) is np.ndarray else np.asarray(value, dtype=float)
+    if arr.dtype != np.float64:
+        arr = arr.astype(float)
+    if arr.shape == (n,):
+        if batch == 1:
+            return arr.reshape(1, n) if arr.flags.c_contiguous else arr.copy()[None]
+        return np.tile(arr, (batch, 1))
+    if batched and arr.shape == (batch, n):
+        return np.ascontiguousarray(arr)
+    want = f"({n},) or ({batch}, {n})" if batched else f"({n},)"
+    raise ValueError(f"`{name}` has shape {arr.shape}; expected {want}.")
 
 
-def _nudge_arrays(nudge: Nudge | None, batch: int, p: int, batched: bool):
-    if nudge is None:
-        return _kernels.NUDGE_NONE, np.zeros((batch, p)), np.zeros(batch)
+def _check_finite(omega: np.ndarray, theta: np.ndarray) -> None:
+    if not np.all(np.isfinite(omega)):
+        _raise_bad_input(np.array([_kernels.BAD_OMEGA]))
+    if not np.all(np.isfinite(theta)):
+        _raise_bad_input(np.array([_kernels.BAD_THETA]))
+
+
+def _raise_bad_input(status: np.ndarray) -> None:
+    member = int(np.argmax(status > _kernels.NONFINITE))
+    name = "omega" if status[member] == _kernels.BAD_OMEGA else "theta0"
+    raise ValueError(
+        f"`{name}` contains NaN or infinite values (batch member {member}); give "
+        "finite numbers."
+    )
+
+
+def _nudge_arrays(nudge: Nudge, batch: int, p: int, batched: bool):
     if p == 0:
         raise NetworkError("This network has no outputs to nudge; set `outputs`.")
     targets = nudge.targets
@@ -343,6 +400,8 @@ def _nudge_arrays(nudge: Nudge | None, batch: int, p: int, batched: bool):
             f"`nudge.beta` has shape {beta.shape}; give a number"
             + (f" or one per member, shape ({batch},)." if batched else ".")
         )
+    if batch == 1:
+        return _FORMS[nudge.form], targets.reshape(1, p), beta.reshape(1)
     return (
         _FORMS[nudge.form],
         np.ascontiguousarray(np.broadcast_to(targets, (batch, p)), dtype=float),

@@ -60,35 +60,35 @@ def test_batch_equals_members_solved_alone():
         np.testing.assert_allclose(out.theta[b], alone.theta, atol=1e-13)
 
 
-def test_batch_parallel_chunks_do_not_change_results():
+def test_parallel_kernel_gives_identical_results():
     batch = NetworkBatch.stack([layered_network(seed=s) for s in range(40)])
     t = batch.template
-    oc = batch.omega - batch.omega.mean(axis=1, keepdims=True)
     results = []
-    for chunks in (1, 2):
-        theta = np.zeros_like(oc)
-        r = np.empty(len(oc))
-        it = np.zeros(len(oc), dtype=np.int64)
-        st = np.empty(len(oc), dtype=np.int64)
-        _kernels.solve_batch(
+    for chunks in (None, 1, 2):
+        theta = np.zeros_like(batch.omega)
+        out = [np.empty(40), np.zeros(40, dtype=np.int64), np.empty(40, dtype=np.int64)]
+        args = (
             t.edges[:, 0].copy(),
             t.edges[:, 1].copy(),
             batch.coupling,
-            oc,
+            batch.omega,
+            True,
             np.array(t.outputs),
-            np.zeros((len(oc), 2)),
-            np.zeros(len(oc)),
+            np.zeros((40, 2)),
+            np.zeros(40),
             0,
             theta,
             1e-12,
             100,
-            r,
-            it,
-            st,
-            chunks,
+            *out,
         )
+        if chunks is None:
+            _kernels.solve_batch(*args)
+        else:
+            _kernels.solve_batch_parallel(*args, chunks)
         results.append(theta)
     assert np.array_equal(results[0], results[1])
+    assert np.array_equal(results[0], results[2])
 
 
 def test_sparse_engine_on_a_large_sparse_network():
@@ -154,7 +154,8 @@ def test_centered_frequencies_are_used_as_given(layered):
     ("kwargs", "pattern"),
     [
         ({"theta0": np.zeros(4)}, "theta0"),
-        ({"theta0": np.full(9, np.nan)}, "NaN"),
+        ({"theta0": np.full(9, np.nan)}, "`theta0` contains NaN"),
+        ({"omega": np.full(9, np.inf)}, "`omega` contains NaN"),
         ({"omega": np.zeros(3)}, "omega"),
         ({"tol": -1.0}, "tol"),
         ({"method": "magic"}, "method"),
