@@ -97,6 +97,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="seeds of the N=10 robustness check (0 to skip)",
     )
     ident.add_argument("--json", metavar="PATH", help="write the results here")
+    ident.add_argument("--plot", metavar="PNG", help="write the figure here")
 
     fb = vsub.add_parser("finite-beta", help="EP bias at a training-sized nudge")
     fb.add_argument("--beta", type=_positive(float), default=0.1)
@@ -180,6 +181,10 @@ def _run_identity(args) -> dict:
             f"\nRobustness at N={rob['n']} over {len(rob['seeds'])} seeds: "
             f"min cos(EP,FD) = {rob['cos_ep_fd_min']:.10f}"
         )
+    if args.plot:
+        from kurahw.plots import plot_identity
+
+        print(f"\nwrote {plot_identity(result, args.plot)}")
     return result
 
 

@@ -33,6 +33,13 @@ def test_verify_identity_writes_the_documented_json(tmp_path, capsys):
     assert "cos(EP,FD)" in table and "wrote" in table
 
 
+def test_identity_figure_is_a_png(tmp_path):
+    png = tmp_path / "fig.png"
+    argv = ["verify", "identity", "--sizes", "6,15", "--robustness-seeds", "0"]
+    assert main([*argv, "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
 def test_verify_finite_beta_matches_the_paper(tmp_path):
     out = tmp_path / "fb.json"
     assert main(["verify", "finite-beta", "--networks", "20", "--json", str(out)]) == 0

@@ -78,6 +78,8 @@ def identity_row(
     row = {
         "n": n,
         "edges": net.n_edges,
+        "grad_exact": _free_nodes(exact.omega).tolist(),
+        "grad_ep": _free_nodes(ep.omega).tolist(),
         "freq_params": n - 1,
         "beta": beta,
         "residual": max(free.residual, nudged.residual),
@@ -89,6 +91,7 @@ def identity_row(
         fd = finite_difference_gradient(
             net, targets, eps=eps, theta=free.theta, wrt_coupling=False, tol=_SOLVE_TOL
         )
+        row["grad_fd"] = _free_nodes(fd.omega).tolist()
         row["cos_ep_fd"] = cosine(_free_nodes(ep.omega), _free_nodes(fd.omega))
         row["cos_exact_fd"] = cosine(_free_nodes(exact.omega), _free_nodes(fd.omega))
     return row
@@ -121,6 +124,9 @@ def identity(
         if progress:
             progress(1)
     cos = [r["cos_ep_fd"] for r in seeds]
+    for r in seeds:  # keep the record small: vectors only for the size sweep
+        for key in ("grad_exact", "grad_ep", "grad_fd"):
+            r.pop(key, None)
     return {
         "study": "identity",
         "beta": beta,
