@@ -119,8 +119,11 @@ def solve_sparse(
         if it >= max_iter:
             return theta, res, it, k.MAX_ITER
         it += 1
+
+        # Exact Newton on a positive-definite Hessian, else the saddle-free
+        # absolute-weight Laplacian (the compiled kernel's rule).
         shift = 0.0
-        while not exact and True:
+        while not exact:
             hm = _reduced_hessian(
                 edges, coupling, theta, out_idx, targets, beta, form, True, shift
             )
@@ -128,8 +131,10 @@ def solve_sparse(
             if pd:
                 break
             shift = 1e-8 if shift == 0.0 else shift * 10.0
+
         d = solve(f[1:])
         slope = -float(f[1:] @ d)
+
         step = 1.0
         while step >= k._MIN_STEP:
             trial = theta.copy()
@@ -177,16 +182,19 @@ def solve_general(
         if it >= max_iter:
             return theta, res, it, k.MAX_ITER
         it += 1
+
         r = f[1:]
         try:
             d = -np.linalg.solve(jac, r)
         except np.linalg.LinAlgError:
             d = -np.linalg.lstsq(jac, r, rcond=None)[0]
+
         merit = 0.5 * float(r @ r)
         slope = float(r @ (jac @ d))
         if not slope < 0:  # not a descent direction for the merit: gradient step
             d = -jac.T @ r
             slope = -float(d @ d)
+
         step = 1.0
         while step >= k._MIN_STEP:
             trial = theta.copy()

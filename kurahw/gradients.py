@@ -129,6 +129,7 @@ def ep_gradient(
             free,
             plus,
         )
+
     minus = solve(network, free.theta, nudge=Nudge(targets, -beta, form), tol=tol)
     minus.raise_for_status()
     grad = gradient_from_equilibria(network, minus.theta, plus.theta, 2 * beta)
@@ -149,6 +150,7 @@ def exact_gradient(
     n = network.n
     e = np.zeros(n)
     e[list(network.outputs)] = theta[list(network.outputs)] - targets
+
     g = np.zeros(n)
     if network.is_symmetric and n > 400:
         i, j = network.edges[:, 0], network.edges[:, 1]
@@ -163,6 +165,7 @@ def exact_gradient(
             coupling_reverse=network.coupling_reverse,
         )
         g[1:] = -np.linalg.solve(jac[1:, 1:].T, e[1:])
+
     i, j = network.edges[:, 0], network.edges[:, 1]
     coupling = np.sin(theta[j] - theta[i]) * (g[i] - g[j])
     return Gradient(g, coupling)
@@ -187,6 +190,7 @@ def finite_difference_gradient(
     targets = _check_targets(network, targets)
     if not (np.isfinite(eps) and eps > 0):
         raise ValueError(f"`eps` must be a positive number, got {eps!r}.")
+
     if theta is None:
         theta = solve(network, tol=tol).raise_for_status().theta
     out = list(network.outputs)

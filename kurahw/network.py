@@ -124,10 +124,12 @@ class Network:
                 f"{omega.shape}."
             )
         _check_finite("omega", omega)
+
         n = omega.size
         edges, coupling, reverse = _validate_edges(
             n, self.edges, self.coupling, self.coupling_reverse, self.allow_asymmetric
         )
+
         inputs = _as_index_tuple("inputs", self.inputs, n)
         outputs = _as_index_tuple("outputs", self.outputs, n)
         if self.hidden is None:
@@ -138,8 +140,10 @@ class Network:
         _check_roles(n, inputs, hidden, outputs)
         if not np.isfinite(self.input_gain):
             raise NetworkError(f"`input_gain` must be finite, got {self.input_gain!r}.")
+
         active = (coupling > 0) | (reverse > 0 if reverse is not None else False)
         _check_connected(n, edges, active, "The coupling graph")
+
         for name, value in [
             ("omega", omega),
             ("edges", edges),
@@ -348,6 +352,7 @@ def _validate_edges(n, edges, coupling, reverse, allow_asymmetric):
     if not np.issubdtype(e.dtype, np.integer):
         if not np.all(np.isfinite(e)) or np.any(e != np.round(e)):
             raise NetworkError("`edges` must hold whole node indices.")
+
     e = e.astype(np.int64)
     if e.size and (e.min() < 0 or e.max() >= n):
         raise NetworkError(
@@ -356,6 +361,7 @@ def _validate_edges(n, edges, coupling, reverse, allow_asymmetric):
         )
     if np.any(e[:, 0] == e[:, 1]):
         raise NetworkError("`edges` contains a self-loop; remove pairs (i, i).")
+
     k = np.array(coupling, dtype=float)
     if k.shape != (e.shape[0],):
         raise NetworkError(
@@ -363,6 +369,7 @@ def _validate_edges(n, edges, coupling, reverse, allow_asymmetric):
             f"({e.shape[0]},)."
         )
     _check_finite("coupling", k)
+
     # Canonical order: i < j, sorted lexicographically.
     swap = e[:, 0] > e[:, 1]
     if reverse is not None:
@@ -379,9 +386,11 @@ def _validate_edges(n, edges, coupling, reverse, allow_asymmetric):
     order = np.lexsort((e[:, 1], e[:, 0]))
     e, k = e[order], k[order]
     r = r[order] if r is not None else None
+
     if e.shape[0] > 1 and np.any(np.all(e[1:] == e[:-1], axis=1)):
         dup = e[1:][np.all(e[1:] == e[:-1], axis=1)][0].tolist()
         raise NetworkError(f"`edges` lists the pair {dup} twice; give each pair once.")
+
     for name, arr in (("coupling", k), ("coupling_reverse", r)):
         if arr is not None and np.any(arr < 0):
             at = int(np.flatnonzero(arr < 0)[0])
@@ -392,6 +401,7 @@ def _validate_edges(n, edges, coupling, reverse, allow_asymmetric):
                 "or "
                 "remove the edge."
             )
+
     if r is not None:
         if np.array_equal(r, k):
             r = None
@@ -548,6 +558,7 @@ def layered_network(
             )
     if not (np.isfinite(k_scale) and k_scale > 0):
         raise NetworkError(f"`k_scale` must be positive and finite, got {k_scale!r}.")
+
     rng = np.random.default_rng(seed)
     n = n_input + n_hidden + n_output
     inputs = list(range(n_input))
@@ -602,6 +613,7 @@ def erdos_renyi_network(
         raise NetworkError(f"`p` must be in (0, 1], got {p!r}.")
     if int(n_output) != n_output or not 1 <= n_output < n:
         raise NetworkError(f"`n_output` must be in 1..{n - 1}, got {n_output!r}.")
+
     rng = np.random.default_rng(seed)
     omega = omega_std * rng.standard_normal(n)
     omega -= omega.mean()
@@ -611,6 +623,7 @@ def erdos_renyi_network(
             if rng.random() < p:
                 edges.append((i, j))
                 coupling.append(k_mean * rng.uniform(0.5, 1.5))
+
     return Network(
         edges=np.array(edges, dtype=np.int64).reshape(-1, 2),
         coupling=np.array(coupling),

@@ -177,6 +177,7 @@ class Solver:
             raise ValueError(
                 f"`max_iter` must be a whole number >= 0, got {max_iter!r}."
             )
+
         self.network = network
         self.batched = isinstance(network, NetworkBatch)
         template = network.template if self.batched else network
@@ -185,6 +186,7 @@ class Solver:
         self.batch = network.batch_size if self.batched else 1
         self.tol = float(tol)
         self.max_iter = int(max_iter)
+
         if method == "auto":
             if not template.is_symmetric:
                 method = "general"
@@ -202,6 +204,7 @@ class Solver:
                 "descend; use method='general' (or 'auto')."
             )
         self.method = method
+
         coupling = network.coupling if self.batched else network.coupling[None, :]
         self._coupling = np.ascontiguousarray(coupling, dtype=float)
         self._omega = np.ascontiguousarray(
