@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from kurahw import _kernels
+from kurahw import _kernels, _kernels_batch
 from kurahw.errors import NetworkError, NotConvergedError
 from kurahw.network import Network, NetworkBatch
 
@@ -26,6 +26,10 @@ __all__ = ["Equilibrium", "Nudge", "Solver", "Status", "solve"]
 
 #: Above this many nodes a single symmetric network is solved with sparse algebra.
 SPARSE_THRESHOLD = 400
+#: From this batch size on, the kernel that vectorises across members is used.
+LANES_MIN_BATCH = 16
+#: From this batch size on, that kernel also splits the batch over threads.
+LANES_PARALLEL_BATCH = 512
 
 
 class Status(enum.IntEnum):
@@ -246,32 +250,44 @@ class Solver:
         iterations = np.zeros(batch, dtype=np.int64)
         status = np.empty(batch, dtype=np.int64)
         if self.method == "dense":
-            args = (
-                self._ei,
-                self._ej,
-                self._coupling,
-                raw,
-                not centered,
-                self._out,
-                targets,
-                beta,
-                form,
-                theta,
-                self.tol,
-                self.max_iter,
-                residual,
-                iterations,
-                status,
-            )
-            if self._chunks > 1:
-                _kernels.solve_batch_parallel(*args, self._chunks)
+            if batch >= LANES_MIN_BATCH:
+                self._solve_lanes(
+                    raw,
+                    centered,
+                    targets,
+                    beta,
+                    form,
+                    theta,
+                    residual,
+                    iterations,
+                    status,
+                )
             else:
-                _kernels.solve_batch(*args)
-            if batch == 1:
-                if status[0] > _kernels.NONFINITE:
+                args = (
+                    self._ei,
+                    self._ej,
+                    self._coupling,
+                    raw,
+                    not centered,
+                    self._out,
+                    targets,
+                    beta,
+                    form,
+                    theta,
+                    self.tol,
+                    self.max_iter,
+                    residual,
+                    iterations,
+                    status,
+                )
+                if self._chunks > 1:
+                    _kernels.solve_batch_parallel(*args, self._chunks)
+                else:
+                    _kernels.solve_batch(*args)
+                if status[0] > _kernels.NONFINITE or (
+                    batch > 1 and status.max() > _kernels.NONFINITE
+                ):
                     _raise_bad_input(status)
-            elif status.max() > _kernels.NONFINITE:
-                _raise_bad_input(status)
         else:
             from kurahw import _sparse
 
@@ -303,6 +319,34 @@ class Solver:
         return Equilibrium(
             theta[0], float(residual[0]), int(iterations[0]), _STATUS[status[0]]
         )
+
+    def _solve_lanes(
+        self, raw, centered, targets, beta, form, theta, residual, iterations, status
+    ) -> None:
+        """Large batches: the kernel that vectorises across members."""
+        args = (
+            self._ei,
+            self._ej,
+            self._coupling,
+            raw,
+            not centered,
+            self._out,
+            targets,
+            beta,
+            form,
+            theta,
+            self.tol,
+            self.max_iter,
+            residual,
+            iterations,
+            status,
+        )
+        if self.batch >= LANES_PARALLEL_BATCH and self._chunks > 1:
+            _kernels_batch.solve_batch_lanes_parallel(*args, self._chunks)
+        else:
+            _kernels_batch.solve_batch_lanes(*args)
+        if status.max() > _kernels.NONFINITE:
+            _raise_bad_input(status)
 
 
 def solve(

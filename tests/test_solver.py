@@ -2,7 +2,7 @@ import numba as nb
 import numpy as np
 import pytest
 
-from kurahw import Network, NetworkBatch, Nudge, Status, _kernels, solve
+from kurahw import Network, NetworkBatch, Nudge, Solver, Status, _kernels, solve
 from kurahw.network import erdos_renyi_network, layered_network
 from kurahw.physics import jacobian, velocity
 
@@ -58,6 +58,33 @@ def test_batch_equals_members_solved_alone():
     for b, net in enumerate(nets):
         alone = solve(net, tol=1e-12)
         np.testing.assert_allclose(out.theta[b], alone.theta, atol=1e-13)
+
+
+def test_large_batches_use_the_lane_kernel_with_the_same_results():
+    nets = [
+        layered_network(seed=s).with_inputs([0.1 * (s % 7) - 0.3, 0.2])
+        for s in range(40)
+    ]
+    batch = NetworkBatch.stack(nets)
+    solver = Solver(batch, tol=1e-12)
+    targets = np.tile([-0.2, 0.2], (40, 1))
+    start = np.random.default_rng(0).uniform(-0.5, 0.5, (40, 9)) + 3.0
+    for nudge in (None, Nudge(targets, 0.1)):
+        out = solver.solve(start, nudge=nudge)
+        assert out.ok.all()
+        for b in (0, 17, 39):
+            alone = solve(
+                nets[b],
+                start[b],
+                tol=1e-12,
+                nudge=None if nudge is None else Nudge(targets[b], 0.1),
+            )
+            assert out.iterations[b] == alone.iterations
+            np.testing.assert_allclose(out.theta[b], alone.theta, atol=1e-12)
+    bad = batch.omega.copy()
+    bad[5, 3] = np.nan
+    with pytest.raises(ValueError, match="`omega` contains NaN"):
+        solver.solve(omega=bad)
 
 
 def test_parallel_kernel_gives_identical_results():
