@@ -453,24 +453,9 @@ def solve_batch(
         Number of parallel work chunks (at most one per thread).
     """
     _solve_members(
-        ei,
-        ej,
-        w,
-        omega,
-        center,
-        out_idx,
-        tgt,
-        beta,
-        form,
-        theta,
-        tol,
-        max_iter,
-        residual,
-        iterations,
-        status,
-        0,
-        1,
-    )
+        ei, ej, w, omega, center, out_idx, tgt, beta, form, theta, tol, max_iter,
+        residual, iterations, status, 0, 1,
+    )  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
@@ -499,24 +484,9 @@ def solve_batch_parallel(
     """
     for chunk in nb.prange(n_chunks):
         _solve_members(
-            ei,
-            ej,
-            w,
-            omega,
-            center,
-            out_idx,
-            tgt,
-            beta,
-            form,
-            theta,
-            tol,
-            max_iter,
-            residual,
-            iterations,
-            status,
-            chunk,
-            n_chunks,
-        )
+            ei, ej, w, omega, center, out_idx, tgt, beta, form, theta, tol,
+            max_iter, residual, iterations, status, chunk, n_chunks,
+        )  # fmt: skip
 
 
 def default_chunks(batch: int, n_edges: int) -> int:

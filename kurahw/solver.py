@@ -219,7 +219,7 @@ class Solver:
         self._out = np.asarray(template.outputs, dtype=np.int64)
         self._no_targets = np.zeros((self.batch, self._out.size))
         self._no_beta = np.zeros(self.batch)
-        self._chunks = _kernels.default_chunks(self.batch, template.n_edges)
+        self._kernel, self._kernel_extra = _dense_kernel(self.batch, template.n_edges)
 
     def solve(
         self,
@@ -250,44 +250,15 @@ class Solver:
         iterations = np.zeros(batch, dtype=np.int64)
         status = np.empty(batch, dtype=np.int64)
         if self.method == "dense":
-            if batch >= LANES_MIN_BATCH:
-                self._solve_lanes(
-                    raw,
-                    centered,
-                    targets,
-                    beta,
-                    form,
-                    theta,
-                    residual,
-                    iterations,
-                    status,
-                )
-            else:
-                args = (
-                    self._ei,
-                    self._ej,
-                    self._coupling,
-                    raw,
-                    not centered,
-                    self._out,
-                    targets,
-                    beta,
-                    form,
-                    theta,
-                    self.tol,
-                    self.max_iter,
-                    residual,
-                    iterations,
-                    status,
-                )
-                if self._chunks > 1:
-                    _kernels.solve_batch_parallel(*args, self._chunks)
-                else:
-                    _kernels.solve_batch(*args)
-                if status[0] > _kernels.NONFINITE or (
-                    batch > 1 and status.max() > _kernels.NONFINITE
-                ):
-                    _raise_bad_input(status)
+            self._kernel(
+                self._ei, self._ej, self._coupling, raw, not centered, self._out,
+                targets, beta, form, theta, self.tol, self.max_iter, residual,
+                iterations, status, *self._kernel_extra,
+            )  # fmt: skip
+            if status[0] > _kernels.NONFINITE or (
+                batch > 1 and status.max() > _kernels.NONFINITE
+            ):
+                _raise_bad_input(status)
         else:
             from kurahw import _sparse
 
@@ -319,34 +290,6 @@ class Solver:
         return Equilibrium(
             theta[0], float(residual[0]), int(iterations[0]), _STATUS[status[0]]
         )
-
-    def _solve_lanes(
-        self, raw, centered, targets, beta, form, theta, residual, iterations, status
-    ) -> None:
-        """Large batches: the kernel that vectorises across members."""
-        args = (
-            self._ei,
-            self._ej,
-            self._coupling,
-            raw,
-            not centered,
-            self._out,
-            targets,
-            beta,
-            form,
-            theta,
-            self.tol,
-            self.max_iter,
-            residual,
-            iterations,
-            status,
-        )
-        if self.batch >= LANES_PARALLEL_BATCH and self._chunks > 1:
-            _kernels_batch.solve_batch_lanes_parallel(*args, self._chunks)
-        else:
-            _kernels_batch.solve_batch_lanes(*args)
-        if status.max() > _kernels.NONFINITE:
-            _raise_bad_input(status)
 
 
 def solve(
@@ -397,6 +340,23 @@ def solve(
     """
     solver = Solver(network, tol=tol, max_iter=max_iter, method=method)
     return solver.solve(theta0, omega=omega, centered=centered, nudge=nudge)
+
+
+def _dense_kernel(batch: int, n_edges: int):
+    """The compiled kernel for a batch, and the extra arguments it takes.
+
+    Small batches go member by member; from ``LANES_MIN_BATCH`` on, members are
+    held side by side so that the arithmetic runs in SIMD lanes. Threads are
+    used only where they pay for their start-up.
+    """
+    chunks = _kernels.default_chunks(batch, n_edges)
+    if batch >= LANES_MIN_BATCH:
+        if batch >= LANES_PARALLEL_BATCH and chunks > 1:
+            return _kernels_batch.solve_batch_lanes_parallel, (chunks,)
+        return _kernels_batch.solve_batch_lanes, ()
+    if chunks > 1:
+        return _kernels.solve_batch_parallel, (chunks,)
+    return _kernels.solve_batch, ()
 
 
 def _batched(name: str, value, batch: int, n: int, batched: bool) -> np.ndarray:
