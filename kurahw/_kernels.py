@@ -319,6 +319,15 @@ def _solve_member(
 
 
 @_jit
+def _worst_status(status):
+    """Largest status code in a batch, so that callers need not scan it again."""
+    worst = 0
+    for b in range(status.shape[0]):
+        worst = max(worst, status[b])
+    return worst
+
+
+@_jit
 def _solve_members(
     ei,
     ej,
@@ -446,16 +455,21 @@ def solve_batch(
     form : int
         ``NUDGE_NONE``, ``NUDGE_QUADRATIC`` or ``NUDGE_INJECTION``.
     theta : ndarray, shape (batch, n)
-        Start on entry, solution on exit (``theta[:, 0]`` is set to 0).
+        Start on entry (taken relative to node 0), solution on exit.
     residual, iterations, status : ndarray, shape (batch,)
-        Filled on exit.
-    n_chunks : int
-        Number of parallel work chunks (at most one per thread).
+        Filled on exit; ``BAD_OMEGA`` or ``BAD_THETA`` marks a member whose
+        input was not finite (it is left unsolved).
+
+    Returns
+    -------
+    int
+        The largest status code in the batch (so a caller need not scan it).
     """
     _solve_members(
         ei, ej, w, omega, center, out_idx, tgt, beta, form, theta, tol, max_iter,
         residual, iterations, status, 0, 1,
     )  # fmt: skip
+    return _worst_status(status)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
@@ -487,6 +501,7 @@ def solve_batch_parallel(
             ei, ej, w, omega, center, out_idx, tgt, beta, form, theta, tol,
             max_iter, residual, iterations, status, chunk, n_chunks,
         )  # fmt: skip
+    return _worst_status(status)
 
 
 def default_chunks(batch: int, n_edges: int) -> int:

@@ -42,6 +42,7 @@ from kurahw._kernels import (
     NUDGE_QUADRATIC,
     STALLED,
     UNSTABLE,
+    _worst_status,
 )
 
 __all__ = ["LANES", "solve_batch_lanes", "solve_batch_lanes_parallel"]
@@ -542,6 +543,11 @@ def solve_batch_lanes(
        that the vector loops stay dense.
 
     A finished member is written out once and never touched again.
+
+    Returns
+    -------
+    int
+        The largest status code in the batch (so a caller need not scan it).
     """
     n = theta.shape[1]
     m = ei.shape[0]
@@ -835,6 +841,8 @@ def solve_batch_lanes(
             src -= 1
         live = dst if dst > src or not alive[dst] else dst + 1
 
+    return _worst_status(status)
+
 
 @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def solve_batch_lanes_parallel(
@@ -859,3 +867,4 @@ def solve_batch_lanes_parallel(
             form, theta[lo:hi], tol, max_iter, residual[lo:hi],
             iterations[lo:hi], status[lo:hi],
         )  # fmt: skip
+    return _worst_status(status)

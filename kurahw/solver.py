@@ -250,14 +250,12 @@ class Solver:
         iterations = np.zeros(batch, dtype=np.int64)
         status = np.empty(batch, dtype=np.int64)
         if self.method == "dense":
-            self._kernel(
+            worst = self._kernel(
                 self._ei, self._ej, self._coupling, raw, not centered, self._out,
                 targets, beta, form, theta, self.tol, self.max_iter, residual,
                 iterations, status, *self._kernel_extra,
             )  # fmt: skip
-            if status[0] > _kernels.NONFINITE or (
-                batch > 1 and status.max() > _kernels.NONFINITE
-            ):
+            if worst > _kernels.NONFINITE:
                 _raise_bad_input(status)
         else:
             from kurahw import _sparse
@@ -409,8 +407,9 @@ def _nudge_arrays(nudge: Nudge, batch: int, p: int, batched: bool):
         )
     if batch == 1:
         return _FORMS[nudge.form], targets.reshape(1, p), beta.reshape(1)
-    return (
-        _FORMS[nudge.form],
-        np.ascontiguousarray(np.broadcast_to(targets, (batch, p)), dtype=float),
-        np.ascontiguousarray(np.broadcast_to(beta, (batch,)), dtype=float),
-    )
+    if targets.ndim == 1:
+        targets = np.tile(targets, (batch, 1))
+    elif not targets.flags.c_contiguous:
+        targets = np.ascontiguousarray(targets)
+    beta = np.full(batch, float(beta)) if beta.ndim == 0 else np.ascontiguousarray(beta)
+    return _FORMS[nudge.form], targets, beta
