@@ -121,7 +121,8 @@ def ep_gradient(
     if free is None:
         free = solve(network, tol=tol)
     free.raise_for_status()
-    plus = solve(network, free.theta, nudge=Nudge(targets, beta, form), tol=tol)
+    nudge = Nudge(targets, beta, form)
+    plus = solve(network, free.theta, nudge=nudge, tol=tol)
     plus.raise_for_status()
     if not centered:
         return (
@@ -130,7 +131,7 @@ def ep_gradient(
             plus,
         )
 
-    minus = solve(network, free.theta, nudge=Nudge(targets, -beta, form), tol=tol)
+    minus = solve(network, free.theta, nudge=nudge.negated(), tol=tol)
     minus.raise_for_status()
     grad = gradient_from_equilibria(network, minus.theta, plus.theta, 2 * beta)
     return grad, minus, plus

@@ -4,10 +4,18 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kurahw import NetworkError, cosine, ep_gradient, exact_gradient, solve
+from kurahw import (
+    NetworkError,
+    Nudge,
+    Status,
+    cosine,
+    ep_gradient,
+    exact_gradient,
+    solve,
+)
 from kurahw.dynamics import relax
 from kurahw.network import erdos_renyi_network, layered_network
-from kurahw.physics import energy
+from kurahw.physics import energy, jacobian, velocity
 
 seeds = st.integers(0, 10_000)
 shifts = st.floats(-10.0, 10.0, allow_nan=False)
@@ -81,3 +89,35 @@ def test_ep_tends_to_the_exact_gradient_as_beta_vanishes(seed):
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] <= 2e-2 * errors[0] + 1e-12
     assert cosine(g.omega[1:], exact) > 1 - 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=seeds,
+    k_scale=st.floats(0.3, 4.0),
+    spread=st.floats(0.0, 3.0),
+    beta=st.floats(-0.5, 0.5),
+    form=st.sampled_from(["quadratic", "injection"]),
+)
+def test_a_converged_verdict_is_always_a_stable_root(seed, k_scale, spread, beta, form):
+    """Whatever the network and start, CONVERGED means: residual within tolerance
+    and a negative-definite Jacobian, both checked here independently."""
+    rng = np.random.default_rng(seed)
+    net = layered_network(seed=seed, k_scale=k_scale).with_inputs(
+        rng.uniform(-spread, spread, 2)
+    )
+    targets = rng.uniform(-1, 1, 2)
+    nudge = Nudge(targets, beta, form) if beta else None
+    eq = solve(net, rng.uniform(-np.pi, np.pi, net.n), nudge=nudge, tol=1e-10)
+    assert eq.status != Status.NONFINITE
+    if eq.ok:
+        kw = {
+            "outputs": np.array(net.outputs),
+            "targets": targets,
+            "beta": beta,
+            "form": form,
+        }
+        f = velocity(net.edges, net.coupling, net.omega_centered, eq.theta, **kw)
+        assert np.max(np.abs(f[1:])) <= 1e-10
+        jac = jacobian(net.edges, net.coupling, eq.theta, **kw)[1:, 1:]
+        assert np.linalg.eigvalsh(jac).max() < 0
