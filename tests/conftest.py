@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from kurahw.network import erdos_renyi_network, layered_network
+
 # CI replays the same examples on every run, so a red build always means a
 # change in the code; local runs keep exploring new examples.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-from kurahw.network import erdos_renyi_network, layered_network
 
 
 @pytest.fixture
