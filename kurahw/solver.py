@@ -221,6 +221,39 @@ class Solver:
         self._no_beta = np.zeros(self.batch)
         self._kernel, self._kernel_extra = _dense_kernel(self.batch, template.n_edges)
 
+    def set_parameters(
+        self, *, coupling: np.ndarray | None = None, omega: np.ndarray | None = None
+    ) -> None:
+        """Replace the couplings or the base natural frequencies in place.
+
+        For a trainer that updates parameters between solves without building a
+        new solver. ``coupling`` has shape (m,) or (batch, m), ``omega`` (n,) or
+        (batch, n). Couplings must stay finite and >= 0; if any becomes 0 the
+        graph is checked for connectivity again.
+        """
+        if coupling is not None:
+            m = self.template.n_edges
+            k = _batched("coupling", coupling, self.batch, m, self.batched)
+            if not np.isfinite(k.sum()) or k.min() < 0:
+                raise NetworkError(
+                    "`coupling` must be finite and >= 0; got min "
+                    f"{np.nanmin(k)!r} and {int(np.sum(~np.isfinite(k)))} "
+                    "non-finite entries."
+                )
+            if k.min() == 0:
+                from kurahw.network import _check_connected
+
+                for b in range(self.batch):
+                    _check_connected(
+                        self.n, self.template.edges, k[b] > 0, f"Batch member {b}"
+                    )
+            self._coupling = np.array(k, dtype=float)
+        if omega is not None:
+            om = _batched("omega", omega, self.batch, self.n, self.batched)
+            if not np.isfinite(om.sum()):
+                raise ValueError("`omega` contains NaN or infinite values.")
+            self._omega = np.array(om, dtype=float)
+
     def solve(
         self,
         theta0: np.ndarray | None = None,

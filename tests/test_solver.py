@@ -2,7 +2,16 @@ import numba as nb
 import numpy as np
 import pytest
 
-from kurahw import Network, NetworkBatch, Nudge, Solver, Status, _kernels, solve
+from kurahw import (
+    Network,
+    NetworkBatch,
+    NetworkError,
+    Nudge,
+    Solver,
+    Status,
+    _kernels,
+    solve,
+)
 from kurahw.network import erdos_renyi_network, layered_network
 from kurahw.physics import jacobian, velocity
 
@@ -218,3 +227,20 @@ def test_kernel_trigonometry_matches_libm(rng):
         s, c = run(x)
         np.testing.assert_allclose(s, np.sin(x), rtol=0, atol=4e-16)
         np.testing.assert_allclose(c, np.cos(x), rtol=0, atol=4e-16)
+
+
+def test_set_parameters_matches_a_fresh_solver(layered):
+    solver = Solver(layered, tol=1e-12)
+    k = layered.coupling * 1.3
+    om = layered.omega + 0.05
+    solver.set_parameters(coupling=k, omega=om)
+    fresh = solve(layered.replace(coupling=k, omega=om), tol=1e-12)
+    np.testing.assert_array_equal(solver.solve().theta, fresh.theta)
+    with pytest.raises(NetworkError, match=">= 0"):
+        solver.set_parameters(coupling=-k)
+    cut = k.copy()
+    cut[[e for e, (i, j) in enumerate(layered.edges) if 0 in (i, j)]] = 0.0
+    with pytest.raises(NetworkError, match="disconnected"):
+        solver.set_parameters(coupling=cut)
+    with pytest.raises(ValueError, match="shape"):
+        solver.set_parameters(omega=np.zeros(3))
