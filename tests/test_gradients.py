@@ -97,3 +97,17 @@ def test_gradient_across_sizes_and_sparse_path():
 def test_zero_vectors_have_zero_cosine():
     assert cosine(np.zeros(3), np.ones(3)) == 0.0
     assert Network  # re-exported
+
+
+def test_finite_differences_on_a_subset_of_nodes(problem):
+    net, free, targets = problem
+    full = finite_difference_gradient(
+        net, targets, theta=free.theta, wrt_coupling=False
+    )
+    part = finite_difference_gradient(
+        net, targets, theta=free.theta, wrt_coupling=False, nodes=[2, 7]
+    )
+    np.testing.assert_array_equal(part.omega[[2, 7]], full.omega[[2, 7]])
+    assert np.count_nonzero(part.omega) == 2
+    with pytest.raises(ValueError, match="node 0 is pinned"):
+        finite_difference_gradient(net, targets, theta=free.theta, nodes=[0])
