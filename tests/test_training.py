@@ -1,0 +1,216 @@
+import numpy as np
+import pytest
+
+from kurahw.backends import IdealBackend
+from kurahw.data import load_vowels, vowel_split
+from kurahw.gradients import ep_gradient
+from kurahw.network import NetworkBatch, layered_network
+from kurahw.training import (
+    RunSpec,
+    TaskData,
+    TrainConfig,
+    Trainer,
+    predict,
+    target_table,
+    train,
+)
+
+
+@pytest.fixture(scope="module")
+def vowels():
+    return load_vowels()
+
+
+def _setup(vowels, seeds, **spec):
+    features, labels = vowels
+    nets = NetworkBatch.stack([layered_network(seed=s) for s in seeds])
+    data = TaskData.stack([vowel_split(features, labels, s) for s in seeds])
+    specs = [RunSpec(seed=s, **spec) for s in seeds]
+    return IdealBackend(nets), data, specs
+
+
+def _run(vowels, seeds, config, **spec):
+    return train(*_setup(vowels, seeds, **spec), config)
+
+
+def test_first_update_is_the_clipped_ep_gradient(vowels):
+    """One training sample by hand: the step equals -lr * clip(EP gradient)."""
+    be, data, specs = _setup(vowels, [0], lr_omega=0.01, lr_coupling=0.02)
+    cfg = TrainConfig(epochs=1)
+    trainer = Trainer(be, data, specs, cfg)
+    trainer._rngs = [np.random.default_rng(0)]
+    trainer._hist = trainer._empty_history()
+    first = np.random.default_rng(0).permutation(220)[0]
+    x, y = data.x_train[0, first], data.y_train[0, first]
+    net = layered_network(seed=0).with_inputs(x)
+    targets = target_table(2, 0.2)[y]
+    grad, _, _ = ep_gradient(net, targets, beta=0.1)
+
+    # Train on that one sample only.
+    one = TaskData(
+        data.x_train[:, [first]], data.y_train[:, [first]], data.x_test, data.y_test
+    )
+    be2, _, _ = _setup(vowels, [0])
+    result = train(be2, one, specs, cfg)
+
+    expect_omega = net.omega - 0.01 * np.clip(grad.omega, -2, 2)
+    expect_omega[:2] = result.omega[0, :2]  # inputs hold the sample
+    np.testing.assert_allclose(result.omega[0], expect_omega, atol=1e-12)
+    expect_k = np.clip(net.coupling - 0.02 * np.clip(grad.coupling, -2, 2), 0.01, 8)
+    np.testing.assert_allclose(result.coupling[0], expect_k, atol=1e-12)
+
+
+def test_same_seed_gives_bit_identical_histories(vowels):
+    cfg = TrainConfig(epochs=2)
+    a = _run(vowels, [3, 4], cfg)
+    b = _run(vowels, [3, 4], cfg)
+    for key in a.history:
+        np.testing.assert_array_equal(a.history[key], b.history[key])
+    np.testing.assert_array_equal(a.omega, b.omega)
+
+
+def test_a_member_does_not_depend_on_its_batch(vowels):
+    """Seed 3 alone, in a small batch and in a batch large enough for the
+    vectorised kernel: the same bits."""
+    cfg = TrainConfig(epochs=1)
+    alone = _run(vowels, [3], cfg)
+    big = _run(vowels, [3, *range(30, 50)], cfg)
+    np.testing.assert_array_equal(alone.omega[0], big.omega[0])
+    np.testing.assert_array_equal(
+        alone.history["train_correct_paper"][:, 0],
+        big.history["train_correct_paper"][:, 0],
+    )
+
+
+def test_evaluation_frequency_does_not_change_training(vowels):
+    rare = _run(vowels, [1], TrainConfig(epochs=3))
+    often = _run(vowels, [1], TrainConfig(epochs=3, eval_every=1))
+    np.testing.assert_array_equal(rare.omega, often.omega)
+    np.testing.assert_array_equal(rare.final_test_acc(), often.final_test_acc())
+    assert list(often.eval_epochs) == [0, 1, 2, 3]
+    assert list(rare.eval_epochs) == [0, 3]
+
+
+def test_paper_rng_draws_shift_the_sample_order(vowels):
+    plain = _run(vowels, [1], TrainConfig(epochs=3))
+    drawn = _run(vowels, [1], TrainConfig(epochs=3, paper_eval_draws_every=1))
+    # numpy's stream makes a lone draw invisible to the next permutation of 220
+    # items; the second draw (after epoch 2) changes epoch 3's order.
+    assert not np.array_equal(plain.omega, drawn.omega)
+    np.testing.assert_array_equal(
+        plain.history["train_correct_paper"][:2],
+        drawn.history["train_correct_paper"][:2],
+    )
+
+
+def test_resume_after_interruption_ends_like_an_uninterrupted_run(vowels, tmp_path):
+    cfg = TrainConfig(epochs=4, eval_every=2)
+    whole = _run(vowels, [2, 5], cfg)
+
+    ckpt = tmp_path / "state.npz"
+
+    def stop_after_two(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(*_setup(vowels, [2, 5]), cfg, progress=stop_after_two).run(ckpt)
+    assert ckpt.exists()
+    resumed = Trainer(*_setup(vowels, [2, 5]), cfg).run(ckpt)
+
+    for key in whole.history:
+        np.testing.assert_array_equal(whole.history[key], resumed.history[key])
+    np.testing.assert_array_equal(whole.omega, resumed.omega)
+    np.testing.assert_array_equal(whole.test_phases, resumed.test_phases)
+
+
+def test_checkpoint_of_another_configuration_is_refused(vowels, tmp_path):
+    ckpt = tmp_path / "state.npz"
+    Trainer(*_setup(vowels, [2]), TrainConfig(epochs=1)).run(ckpt)
+    with pytest.raises(ValueError, match="different configuration"):
+        Trainer(*_setup(vowels, [2]), TrainConfig(epochs=2)).run(ckpt)
+
+
+def test_masks_freeze_what_they_exclude(vowels):
+    omega_mask = np.zeros(9, dtype=bool)
+    omega_mask[[3, 7]] = True
+    edge_mask = np.zeros(24, dtype=bool)
+    edge_mask[[0, 5, 11]] = True
+    be, data, _ = _setup(vowels, [0])
+    spec = RunSpec(
+        seed=0,
+        lr_omega=0.01,
+        lr_coupling=0.01,
+        omega_mask=omega_mask,
+        edge_mask=edge_mask,
+    )
+    start_omega, start_k = be.omega.copy(), be.coupling.copy()
+    result = train(be, data, [spec], TrainConfig(epochs=1))
+
+    changed_omega = result.omega[0, 2:] != start_omega[0, 2:]
+    np.testing.assert_array_equal(changed_omega, omega_mask[2:])
+    np.testing.assert_array_equal(result.coupling[0] != start_k[0], edge_mask)
+
+
+def test_finite_difference_training_follows_ep_training(vowels):
+    """With a small nudge the two gradient estimates drive the same trajectory."""
+    cfg = dict(epochs=1, beta=1e-3)
+    ep = _run(vowels, [0], TrainConfig(**cfg), lr_omega=0.01)
+    fd = _run(
+        vowels, [0], TrainConfig(gradient="finite-difference", **cfg), lr_omega=0.01
+    )
+    start = layered_network(seed=0).omega
+    step_ep, step_fd = ep.omega[0, 2:] - start[2:], fd.omega[0, 2:] - start[2:]
+    np.testing.assert_allclose(step_fd, step_ep, rtol=2e-3, atol=1e-7)
+
+
+def test_published_per_seed_accuracies_are_reproduced(vowels):
+    """The paper's released results for seeds 0-3 (frequency learning, random
+    start, 200 epochs, its evaluation schedule): 94.5, 5.5, 98.2, 100 %."""
+    cfg = TrainConfig(epochs=200, paper_eval_draws_every=200)
+    result = _run(vowels, [0, 1, 2, 3], cfg)
+    np.testing.assert_allclose(
+        result.final_test_acc("paper"), [52 / 55, 3 / 55, 54 / 55, 1.0], atol=1.01 / 55
+    )
+
+
+def test_readouts():
+    table = target_table(2, 0.2)
+    phases = np.array([[-0.19, 0.21], [0.05, 0.1], [-0.3, -0.1]])
+    # Paper: nearest to zero.  Target: nearest target pattern (lowest phase).
+    np.testing.assert_array_equal(predict(phases, "paper", table), [0, 0, 1])
+    np.testing.assert_array_equal(predict(phases, "target", table), [0, 0, 0])
+    with pytest.raises(ValueError, match="`readout` is 'max'"):
+        predict(phases, "max", table)
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        (dict(omega_mask=np.zeros(9, bool)), "selects no node"),
+        (
+            dict(lr_coupling=0.1, edge_mask=np.zeros(24, bool)),
+            "selects no edge",
+        ),
+        (dict(omega_mask=np.ones(9, bool)), "marks input node"),
+        (dict(edge_mask=np.ones(5, bool)), "`edge_mask` of seed 0 has shape"),
+        (dict(lr_omega=-1.0), "`lr_omega` must be a number >= 0"),
+    ],
+)
+def test_bad_specs_are_refused(vowels, spec, match):
+    with pytest.raises(ValueError, match=match):
+        be, data, _ = _setup(vowels, [0])
+        Trainer(be, data, [RunSpec(seed=0, **spec)])
+
+
+def test_bad_config_and_data_are_refused(vowels):
+    with pytest.raises(ValueError, match="`epochs` must be a whole number"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="`readout` is 'cos'"):
+        TrainConfig(readout="cos")
+    with pytest.raises(ValueError, match="both must be non-empty"):
+        TaskData(np.zeros((1, 0, 2)), np.zeros((1, 0), int), np.zeros((1, 3, 2)),
+                 np.zeros((1, 3), int))  # fmt: skip
+    be, data, specs = _setup(vowels, [0])
+    with pytest.raises(ValueError, match="one RunSpec per member"):
+        Trainer(be, data, specs * 2)
