@@ -1,4 +1,5 @@
-"""Command-line interface: ``kurahw verify ...``.
+"""Command-line interface: ``kurahw train``, ``kurahw reproduce NAME`` and
+``kurahw verify ...``.
 
 The CLI owns the console: tables and progress bars go to the terminal, results to
 ``--json`` files (written atomically).
@@ -7,10 +8,12 @@ The CLI owns the console: tables and progress bars go to the terminal, results t
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -115,7 +118,138 @@ def _build_parser() -> argparse.ArgumentParser:
     asy.add_argument("--seeds", type=_positive(int), default=10)
     asy.add_argument("--beta", type=_positive(float), default=1e-3)
     asy.add_argument("--json", metavar="PATH")
+
+    _add_train(sub)
+    _add_reproduce(sub)
     return parser
+
+
+def _seed_list(text: str) -> list[int]:
+    """``100`` (seeds 0-99), ``5-9`` or ``3,7,11``."""
+    try:
+        if "," in text:
+            seeds = [int(v) for v in text.split(",") if v.strip()]
+        elif "-" in text.strip()[1:]:
+            lo, hi = text.split("-", 1)
+            seeds = list(range(int(lo), int(hi) + 1))
+        else:
+            seeds = list(range(int(text)))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a count (100), a range (5-9) or a list (3,7,11), got {text!r}"
+        ) from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"no valid seeds in {text!r}")
+    return seeds
+
+
+def _index_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated indices such as 2,3,7, got {text!r}"
+        ) from None
+
+
+def _add_train(sub) -> None:
+    from kurahw import seeding
+    from kurahw.backends import BACKENDS
+
+    tr = sub.add_parser(
+        "train",
+        help="train networks with Equilibrium Propagation",
+        description="Train the layered oscillator network on a task, one run per "
+        "seed, all seeds in lockstep. Records go to --out; an interrupted run "
+        "resumes from there.",
+    )
+    tr.add_argument("--task", choices=["vowels", "fm"], default="vowels")
+    tr.add_argument(
+        "--vowels", default="a,i", help="two vowels of the vowel task (default a,i)"
+    )
+    tr.add_argument(
+        "--hidden",
+        type=_positive(int),
+        default=None,
+        help="hidden oscillators (default 5 for vowels, 10 for fm)",
+    )
+    tr.add_argument(
+        "--learn",
+        choices=["omega", "K", "both"],
+        default="omega",
+        help="what learns: natural frequencies, couplings or both",
+    )
+    tr.add_argument(
+        "--lr",
+        type=_positive(float),
+        default=None,
+        help="learning rate (default 1e-3 for vowels, 1e-2 for fm)",
+    )
+    tr.add_argument(
+        "--omega-nodes",
+        type=_index_list,
+        default=None,
+        help="only these nodes' frequencies learn, e.g. 2,3,7",
+    )
+    tr.add_argument(
+        "--edges",
+        type=_index_list,
+        default=None,
+        help="only these edges' couplings learn (indices into the edge list)",
+    )
+    tr.add_argument(
+        "--matched-edges",
+        type=_positive(int),
+        default=None,
+        help="only this many randomly drawn edges learn (per seed)",
+    )
+    tr.add_argument(
+        "--seeding",
+        choices=sorted(seeding.STRATEGIES),
+        default="random",
+        help="initial natural frequencies",
+    )
+    tr.add_argument("--readout", choices=["paper", "target"], default="paper")
+    tr.add_argument(
+        "--seeds",
+        type=_seed_list,
+        default=list(range(10)),
+        help="a count (100), a range (5-9) or a list (3,7,11)",
+    )
+    tr.add_argument("--epochs", type=_positive(int), default=200)
+    tr.add_argument("--beta", type=_positive(float), default=0.1)
+    tr.add_argument("--eval-every", type=_positive(int), default=10)
+    tr.add_argument("--backend", choices=BACKENDS, default="ideal")
+    tr.add_argument("--data", metavar="PATH", help="vowel data file")
+    tr.add_argument("--out", metavar="DIR", required=True, help="output folder")
+
+
+def _add_reproduce(sub) -> None:
+    from kurahw.studies.experiments import EXPERIMENTS
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="reproduce one of the paper's training experiments",
+        description="Experiments: " + ", ".join(EXPERIMENTS) + ".",
+    )
+    rep.add_argument("name", metavar="NAME", help=", ".join(EXPERIMENTS))
+    rep.add_argument(
+        "--seeds",
+        type=_positive(int),
+        default=None,
+        help="number of seeds (default: the paper's)",
+    )
+    rep.add_argument(
+        "--epochs",
+        type=_positive(int),
+        default=None,
+        help="epochs (default: the paper's)",
+    )
+    rep.add_argument("--readout", choices=["paper", "target"], default="paper")
+    rep.add_argument("--data", metavar="PATH", help="vowel data file")
+    rep.add_argument(
+        "--out", metavar="DIR", default=None, help="output folder (default runs/NAME)"
+    )
 
 
 def _progress(total: int, desc: str):
@@ -244,10 +378,98 @@ def _run_asymmetry(args) -> dict:
     return result
 
 
+class _EpochBar:
+    """One progress bar over the epochs of every batch of a run."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        self.bar = tqdm(
+            total=total, desc=desc, unit="epoch", file=sys.stderr, disable=None
+        )
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        self.bar.update(done - self.seen.get(label, 0))
+        self.seen[label] = done
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _run_train(args) -> dict:
+    from kurahw.studies import trainrun
+    from kurahw.studies.experiments import Condition
+
+    vowels = tuple(v.strip() for v in args.vowels.split(",") if v.strip())
+    fm = args.task == "fm"
+    lr = args.lr if args.lr is not None else (1e-2 if fm else 1e-3)
+    cond = Condition(
+        name=f"{args.learn}/{args.seeding}",
+        lr_omega=lr if args.learn in ("omega", "both") else 0.0,
+        lr_coupling=lr if args.learn in ("K", "both") else 0.0,
+        seeding=args.seeding,
+        n_hidden=args.hidden or (10 if fm else 5),
+        task=args.task,
+        vowels=vowels,
+        matched_edges=args.matched_edges,
+        omega_nodes=args.omega_nodes,
+        edges=args.edges,
+        config={"beta": args.beta},
+    )
+    bar = _EpochBar(args.epochs, "train")
+    try:
+        summary = trainrun.train_condition(
+            cond,
+            args.seeds,
+            epochs=args.epochs,
+            out=args.out,
+            readout=args.readout,
+            backend=args.backend,
+            eval_every=args.eval_every,
+            data_path=args.data,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    print(trainrun.console_summary(summary))
+    print(f"\nrecords in {args.out}")
+    return summary
+
+
+def _run_reproduce(args) -> dict:
+    from kurahw.studies.experiments import get_experiment
+    from kurahw.studies.reproduce import reproduce
+
+    exp = get_experiment(args.name)
+    out = args.out or f"runs/{exp.name}"
+    epochs = args.epochs or exp.epochs
+    groups = {
+        json.dumps([c.task, c.n_hidden, sorted(c.config.items())])
+        for c in exp.all_conditions()
+    }
+    bar = _EpochBar(epochs * max(len(groups), 1), exp.name)
+    try:
+        summary = reproduce(
+            exp.name,
+            seeds=args.seeds,
+            epochs=args.epochs,
+            out=out,
+            readout=args.readout,
+            data_path=args.data,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    print(Path(out, "report.md").read_text())
+    print(f"records in {out}")
+    return summary
+
+
 _RUNNERS = {
     "identity": _run_identity,
     "finite-beta": _run_finite_beta,
     "asymmetry": _run_asymmetry,
+    "train": _run_train,
+    "reproduce": _run_reproduce,
 }
 
 
@@ -260,12 +482,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         start = time.perf_counter()
-        result = _RUNNERS[args.study](args)
+        command = args.study if args.command == "verify" else args.command
+        result = _RUNNERS[command](args)
         result["elapsed_s"] = time.perf_counter() - start
-        if args.json:
+        if getattr(args, "json", None):
             path = atomic_write_json(args.json, result)
             print(f"\nwrote {path}")
-    except KurahwError as exc:
+    except (KurahwError, ValueError) as exc:
         print(f"kurahw: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,97 @@
+import json
+
+import numpy as np
+import pytest
+
+from kurahw.cli import main
+from kurahw.studies.experiments import EXPERIMENTS, Condition, get_experiment
+from kurahw.studies.reproduce import reproduce
+from kurahw.studies.runner import build_runs, run_conditions
+
+PAPER_EXPERIMENTS = [
+    "gradient-training", "ablation", "matched", "arch-sweep", "lr-sweep", "fm",
+    "diagnosis", "stabilization", "spectral", "generalization", "baselines",
+]  # fmt: skip
+
+
+def test_every_experiment_of_the_paper_is_registered():
+    assert list(EXPERIMENTS) == PAPER_EXPERIMENTS
+    spectral = get_experiment("spectral")
+    assert [c.name for c in spectral.conditions] == ["random", "spectral"]
+    matched = get_experiment("matched")
+    assert [c.name for c in matched.conditions] == ["omega", "K-matched", "K-full"]
+
+
+def test_unknown_experiment_names_the_choices():
+    with pytest.raises(ValueError, match="Unknown experiment 'spectra'.*spectral"):
+        get_experiment("spectra")
+
+
+def test_matched_edges_are_the_papers_draw():
+    nets, _, specs = build_runs(Condition("K7", matched_edges=7), [4])
+    chosen = np.random.default_rng(10004).choice(24, 7, replace=False)
+    assert sorted(np.flatnonzero(specs[0].edge_mask)) == sorted(chosen)
+
+
+def test_bad_index_lists_are_refused():
+    with pytest.raises(ValueError, match="`edges` is \\[30\\]"):
+        build_runs(Condition("x", edges=(30,)), [0])
+
+
+def test_finished_batches_are_reused(tmp_path):
+    cond = Condition("omega")
+    first = run_conditions([cond], [0, 1], epochs=2, out=tmp_path)
+    assert not any((tmp_path / "checkpoints").glob("*.npz"))
+    calls = []
+    again = run_conditions(
+        [cond], [0, 1], epochs=2, out=tmp_path, progress=lambda *a: calls.append(a)
+    )
+    assert calls == [("omega", 2, 2)]
+    assert first["omega"].records == again["omega"].records
+
+
+def test_reproduce_writes_the_summary_schema_report_and_figures(tmp_path):
+    summary = reproduce("spectral", seeds=3, epochs=2, out=tmp_path)
+    doc = json.loads((tmp_path / "summary.json").read_text())
+    assert doc["experiment"] == "spectral"
+    assert set(doc["conditions"]) == {"random", "spectral"}
+    for entry in doc["conditions"].values():
+        for key in ("n_seeds", "n_success", "success_acc_mean", "all_acc_mean"):
+            assert key in entry
+        assert len(entry["accuracies"]) == 3
+    assert doc["conditions"]["spectral"]["paper"]["n_success"] == 100
+    assert "readout_question" in summary["analysis"]
+    report = (tmp_path / "report.md").read_text()
+    assert "| random | " in report and "46/100" in report
+    for name in doc["figures"]:
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_baselines_reproduce_the_published_numbers(tmp_path):
+    summary = reproduce("baselines", out=tmp_path)
+    assert summary["conditions"]["a/i"]["all_acc_mean"] == pytest.approx(1.0)
+    assert summary["conditions"]["o/u"]["all_acc_mean"] == pytest.approx(0.83)
+
+
+def test_cli_train_and_its_records(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--seeding", "spectral", "--seeds", "3", "--epochs", "2",
+         "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "paper readout: 3/3" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["readouts"]["paper"]["n_seeds"] == 3
+    run = json.loads(next((out / "runs").glob("*.json")).read_text())
+    assert run["config"]["epochs"] == 2 and run["backend"]["info"]["name"] == "ideal"
+
+
+def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
+    assert main(["reproduce", "nonsense", "--out", str(tmp_path)]) == 2
+    assert "Unknown experiment 'nonsense'" in capsys.readouterr().err
+    code = main(["train", "--vowels", "a,x", "--seeds", "1", "--epochs", "1",
+                 "--out", str(tmp_path / "t")])  # fmt: skip
+    assert code == 2
+    assert "'x'" in capsys.readouterr().err
