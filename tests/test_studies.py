@@ -95,3 +95,17 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
                  "--out", str(tmp_path / "t")])  # fmt: skip
     assert code == 2
     assert "'x'" in capsys.readouterr().err
+
+
+def test_cli_names_a_missing_data_file(tmp_path, capsys):
+    missing = tmp_path / "nowhere.csv"
+    code = main(["train", "--data", str(missing), "--seeds", "1", "--epochs", "1",
+                 "--out", str(tmp_path / "t")])  # fmt: skip
+    assert code == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_filled_networks_couple_every_pair():
+    nets, _, _ = build_runs(Condition("f", fill_absent=0.01), [0])
+    assert nets[0].n_edges == 36
+    assert (nets[0].coupling >= 0.01).all()

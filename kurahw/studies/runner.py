@@ -75,11 +75,22 @@ def _network(cond: Condition, seed: int, probe) -> Network:
     net = layered_network(
         cond.n_input, cond.n_hidden, 2, k_scale=cond.k_scale, seed=seed
     )
+    if cond.fill_absent is not None:
+        net = _filled(net, cond.fill_absent)
     if cond.seeding == "random":
         return net
     if cond.seeding == "multi-start" and cond.task == "vowels" and probe is not None:
         return seeding.seed_omega(net, cond.seeding, seed, probe=probe)
     return seeding.seed_omega(net, cond.seeding, seed)
+
+
+def _filled(net: Network, value: float) -> Network:
+    """``net`` with every uncoupled pair coupled at ``value``."""
+    k = net.coupling_matrix()
+    i, j = np.triu_indices(net.n, 1)
+    return net.replace(
+        edges=np.stack([i, j], axis=1), coupling=np.where(k[i, j] > 0, k[i, j], value)
+    )
 
 
 def _split(cond: Condition, seed: int, data_path, cache: dict):
@@ -153,7 +164,13 @@ def build_runs(cond: Condition, seeds: Sequence[int], data_path=None, cache=None
 
 def _group_key(cond: Condition) -> str:
     return json.dumps(
-        [cond.task, cond.n_input, cond.n_hidden, sorted(cond.config.items())],
+        [
+            cond.task,
+            cond.n_input,
+            cond.n_hidden,
+            cond.fill_absent,
+            sorted(cond.config.items()),
+        ],
         sort_keys=True,
     )
 
@@ -314,6 +331,24 @@ def compare(a: ConditionResult, b: ConditionResult, readout: str, criterion: str
     return out
 
 
+def _per_seed_agreement(res: ConditionResult, paper, readout: str) -> dict:
+    """Seed-by-seed comparison with the paper's released accuracies, if known."""
+    if not paper or "accuracies" not in paper:
+        return {}
+    ours = res.test_acc(readout)
+    theirs = np.asarray(paper["accuracies"], dtype=float)
+    k = min(ours.size, theirs.size)
+    ours, theirs = ours[:k], theirs[:k]
+    return {
+        "per_seed_vs_paper": {
+            "seeds": k,
+            "same_success": int(((ours > SUCCESS_THRESHOLD) == (theirs > 0.6)).sum()),
+            # The paper's values are rounded to three digits.
+            "same_accuracy": int((np.abs(ours - theirs) < 0.0015).sum()),
+        }
+    }
+
+
 def summarize(
     exp: Experiment, results: dict[str, ConditionResult], readout: str
 ) -> dict[str, Any]:
@@ -324,6 +359,7 @@ def summarize(
         return {
             c.name: {
                 **condition_summary(results[c.name], readout, exp.success),
+                **_per_seed_agreement(results[c.name], c.paper, readout),
                 "paper": c.paper,
                 "readouts": {
                     r: condition_summary(results[c.name], r, exp.success) for r in other
