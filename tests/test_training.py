@@ -214,3 +214,29 @@ def test_bad_config_and_data_are_refused(vowels):
     be, data, specs = _setup(vowels, [0])
     with pytest.raises(ValueError, match="one RunSpec per member"):
         Trainer(be, data, specs * 2)
+
+
+def test_trainer_follows_the_plain_fsolve_loop(vowels):
+    """Three epochs of seeds 0 and 5, frequencies and couplings learning, against
+    the independent per-sample fsolve implementation of the paper's loop."""
+    from kurahw.reference import reference_train
+
+    features, labels = vowels
+    cfg = TrainConfig(epochs=3, eval_every=1)
+    ours = _run(vowels, [0, 5], cfg, lr_omega=0.005, lr_coupling=0.005)
+    for b, seed in enumerate([0, 5]):
+        ref = reference_train(
+            layered_network(seed=seed),
+            vowel_split(features, labels, seed),
+            epochs=3,
+            lr_omega=0.005,
+            lr_coupling=0.005,
+            seed=seed,
+            eval_every=1,
+        )
+        np.testing.assert_allclose(ours.omega[b, 2:], ref["omega"][2:], atol=1e-6)
+        np.testing.assert_allclose(ours.coupling[b], ref["coupling"], atol=1e-6)
+        np.testing.assert_allclose(ours.train_acc()[:, b], ref["train_acc"])
+        np.testing.assert_allclose(
+            ours.test_acc()[1:, b], [ref["test_acc"][e] for e in (1, 2, 3)]
+        )

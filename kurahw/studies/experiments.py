@@ -305,6 +305,9 @@ def _lr_sweep() -> Experiment:
         epochs=200,
         success="test",
         conditions=tuple(conditions),
+        alternatives=tuple(
+            replace(c, name=f"{c.name}-filled", fill_absent=0.01) for c in conditions
+        ),
     )
 
 
@@ -357,6 +360,15 @@ def _diagnosis() -> Experiment:
         conditions=(
             Condition(
                 "both", **_BOTH, config={"diagnose": True}, paper=_paper(18, 40, None)
+            ),
+        ),
+        alternatives=(
+            Condition(
+                "both-filled",
+                **_BOTH,
+                fill_absent=0.01,
+                config={"diagnose": True},
+                paper=_paper(18, 40, None),
             ),
         ),
         paper_stats={

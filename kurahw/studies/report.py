@@ -87,10 +87,7 @@ def markdown(exp, summary: dict[str, Any]) -> str:
         "",
         f"**Paper:** {exp.claim}",
         "",
-        f"Seeds 0–{proto.get('seeds', exp.seeds) - 1}, {proto.get('epochs')} "
-        f"epochs (paper: {exp.seeds} seeds, {exp.epochs} epochs); success means "
-        f"{summary['success_criterion']}; readout: {summary['readout']}; backend: "
-        f"{proto.get('backend', '—')}; {summary.get('seconds', 0):.0f} s.",
+        _protocol_line(exp, summary, proto),
         "",
         "## Results",
         "",
@@ -149,6 +146,21 @@ def markdown(exp, summary: dict[str, Any]) -> str:
     for fig in summary.get("figures", []):
         lines += [f"![{fig}]({fig})", ""]
     return "\n".join(lines)
+
+
+def _protocol_line(exp, summary, proto) -> str:
+    seeds = proto.get("seeds", exp.seeds)
+    if not exp.epochs:
+        return (
+            f"Seeds 0–{seeds - 1} (paper: {exp.seeds}); "
+            f"{summary.get('seconds', 0):.0f} s."
+        )
+    return (
+        f"Seeds 0–{seeds - 1}, {proto.get('epochs')} epochs (paper: {exp.seeds} "
+        f"seeds, {exp.epochs} epochs); success means "
+        f"{summary['success_criterion']}; readout: {summary['readout']}; backend: "
+        f"{proto.get('backend', '—')}; {summary.get('seconds', 0):.0f} s."
+    )
 
 
 def _readout_section(question: dict[str, Any]) -> list[str]:

@@ -126,23 +126,25 @@ def _gradient_training(exp, results, readout):
 
 
 def _diagnosis(exp, results, readout):
-    res = results["both"]
-    ok = res.success(readout, exp.success)
+    return {
+        name: _diagnose(res, res.success(readout, exp.success))
+        for name, res in results.items()
+    }
+
+
+def _diagnose(res: ConditionResult, ok: np.ndarray) -> dict[str, Any]:
+    """Conditioning and skipped samples of converged against failed seeds."""
     cond = np.array([r["evaluations"]["cond"] for r in res.records])
-    epochs = res.records[0]["epochs"]
-    n_train_steps = np.array(
+    steps = np.array(
         [
-            np.sum(r["epochs"]["train_counted"])
-            + np.sum(r["epochs"]["skipped_free"])
-            + np.sum(r["epochs"]["skipped_nudge"])
+            np.sum(r["epochs"][k])
             for r in res.records
+            for k in ("train_counted", "skipped_free", "skipped_nudge")
         ]
-    )
-    skipped = np.array(
-        [
-            np.sum(r["epochs"]["skipped_free"]) + np.sum(r["epochs"]["skipped_nudge"])
-            for r in res.records
-        ]
+    ).sum()
+    skipped = sum(
+        np.sum(r["epochs"]["skipped_free"]) + np.sum(r["epochs"]["skipped_nudge"])
+        for r in res.records
     )
     out: dict[str, Any] = {"n_converged": int(ok.sum()), "n_failed": int((~ok).sum())}
     for label, col in (("cond_initial", 0), ("cond_final", -1)):
@@ -151,11 +153,10 @@ def _diagnosis(exp, results, readout):
             "failed": list(stats.mean_std(cond[~ok, col])),
             "welch_p": stats.welch(cond[ok, col], cond[~ok, col]).p,
         }
-    out["skip_rate"] = float(skipped.sum() / max(n_train_steps.sum(), 1))
+    out["skip_rate"] = float(skipped / max(steps, 1))
     out["unstable_settles"] = int(
         sum(np.sum(r["epochs"]["unstable"]) for r in res.records)
     )
-    del epochs
     return out
 
 
