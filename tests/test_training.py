@@ -240,3 +240,19 @@ def test_trainer_follows_the_plain_fsolve_loop(vowels):
         np.testing.assert_allclose(
             ours.test_acc()[1:, b], [ref["test_acc"][e] for e in (1, 2, 3)]
         )
+
+
+def test_physical_warm_starts_train_like_the_paper_chain(vowels):
+    """Starting every settle from the network's current state, as a board
+    must, reaches the same equilibria here: same predictions, same steps."""
+    chain = _run(vowels, [0], TrainConfig(epochs=2))
+    physical = _run(vowels, [0], TrainConfig(epochs=2, warm_start="physical"))
+    np.testing.assert_array_equal(chain.train_acc(), physical.train_acc())
+    np.testing.assert_allclose(chain.omega, physical.omega, atol=1e-9)
+
+
+def test_chain_warm_starts_need_a_backend_that_can_preset_phases(vowels):
+    be, data, specs = _setup(vowels, [0])
+    object.__setattr__(be.info, "can_preset_phases", False)
+    with pytest.raises(ValueError, match="warm_start='physical'"):
+        Trainer(be, data, specs, TrainConfig())
