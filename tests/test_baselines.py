@@ -1,5 +1,3 @@
-import os
-
 import numpy as np
 import pytest
 from scipy.optimize import check_grad
@@ -15,21 +13,7 @@ from kurahw.baselines import (
     penalised_loss,
     vowel_baseline,
 )
-from kurahw.data import VowelSplit, find_vowel_file
-
-
-def _have_vowels() -> bool:
-    try:
-        find_vowel_file()
-    except DataError:
-        return False
-    return True
-
-
-needs_vowels = pytest.mark.skipif(
-    not _have_vowels() and not os.environ.get("CI"),
-    reason="vowel data not found: set KURAHW_DATA to hillenbrand_vowels.csv",
-)
+from kurahw.data import VowelSplit
 
 
 def _overlapping_problem(seed=0, n=60):
@@ -115,7 +99,7 @@ def test_fit_rejects_bad_input(x, y, c, pattern):
         fit_logistic(x, y, c)
 
 
-@needs_vowels
+@pytest.mark.vowels
 def test_paper_baselines_are_reproduced():
     # The paper: 100.0 % on /a/ vs /i/ and 83.0 % on /o/ vs /u/. Seeds 0-19 give
     # exactly that; 83.0 % is 913 correct of 20 x 55 test samples.
@@ -125,7 +109,7 @@ def test_paper_baselines_are_reproduced():
     assert round(result[("o", "u")] * 1100) == 913
 
 
-@needs_vowels
+@pytest.mark.vowels
 def test_vowel_baseline_per_seed():
     accs = vowel_baseline(("o", "u"), range(10))
     assert accs.shape == (10,)

@@ -1,5 +1,3 @@
-import os
-
 import numpy as np
 import pytest
 
@@ -7,22 +5,7 @@ from kurahw import DataError
 from kurahw.data import find_vowel_file, load_vowels, vowel_split
 
 
-def _have_vowels() -> bool:
-    try:
-        find_vowel_file()
-    except DataError:
-        return False
-    return True
-
-
-# CI always has the data beside the checkout; elsewhere, say what is missing.
-needs_vowels = pytest.mark.skipif(
-    not _have_vowels() and not os.environ.get("CI"),
-    reason="vowel data not found: set KURAHW_DATA to hillenbrand_vowels.csv",
-)
-
-
-@needs_vowels
+@pytest.mark.vowels
 def test_shared_vowel_file_has_the_expected_counts():
     x, y = load_vowels(vowels=("a", "i"))
     assert x.shape == (275, 2) and np.bincount(y).tolist() == [136, 139]
@@ -58,7 +41,7 @@ def test_malformed_files(tmp_path, text, pattern):
         load_vowels(path)
 
 
-@needs_vowels
+@pytest.mark.vowels
 def test_split_is_the_papers():
     x, y = load_vowels()
     split = vowel_split(x, y, seed=3)

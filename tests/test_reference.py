@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 
 from kurahw.data import VowelSplit, load_vowels, vowel_split
-from kurahw.errors import DataError, NetworkError
+from kurahw.errors import NetworkError
 from kurahw.gradients import ep_gradient
 from kurahw.network import layered_network
 from kurahw.reference import reference_train
 
+# Every test here trains on the vowel data.
+pytestmark = pytest.mark.vowels
+
 
 @pytest.fixture(scope="module")
 def split():
-    try:
-        features, labels = load_vowels()
-    except DataError:
-        pytest.skip("the Hillenbrand vowel file is not available here")
+    features, labels = load_vowels()
     return vowel_split(features, labels, seed=0)
 
 

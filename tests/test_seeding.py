@@ -167,6 +167,7 @@ def test_multi_start_picks_the_widest_candidate_by_an_independent_solver():
     assert len(chosen) > 1
 
 
+@pytest.mark.vowels
 def test_multi_start_defaults_to_the_paper_probes():
     vowel_file_or_skip()
     net = layered_network(seed=2)
@@ -175,6 +176,7 @@ def test_multi_start_defaults_to_the_paper_probes():
     np.testing.assert_array_equal(default, explicit)
 
 
+@pytest.mark.vowels
 def test_paper_probes_are_the_first_rows_of_the_seed_42_split():
     path = vowel_file_or_skip()
     with open(path, newline="", encoding="utf-8") as handle:

@@ -8,6 +8,9 @@ from kurahw.studies.experiments import EXPERIMENTS, Condition, get_experiment
 from kurahw.studies.reproduce import reproduce
 from kurahw.studies.runner import build_runs, run_conditions
 
+# Most tests here train on the vowel data.
+pytestmark = pytest.mark.vowels
+
 PAPER_EXPERIMENTS = [
     "gradient-training", "ablation", "matched", "arch-sweep", "lr-sweep", "fm",
     "diagnosis", "stabilization", "spectral", "generalization", "baselines",

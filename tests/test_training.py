@@ -15,6 +15,9 @@ from kurahw.training import (
     train,
 )
 
+# Every test here trains on the vowel data.
+pytestmark = pytest.mark.vowels
+
 
 @pytest.fixture(scope="module")
 def vowels():
