@@ -14,10 +14,11 @@ pytestmark = pytest.mark.vowels
 PAPER_EXPERIMENTS = [
     "gradient-training", "ablation", "matched", "arch-sweep", "lr-sweep", "fm",
     "diagnosis", "stabilization", "spectral", "generalization", "baselines",
+    "readout",
 ]  # fmt: skip
 
 
-def test_every_experiment_of_the_paper_is_registered():
+def test_every_experiment_of_the_paper_is_registered_and_one_of_ours():
     assert list(EXPERIMENTS) == PAPER_EXPERIMENTS
     spectral = get_experiment("spectral")
     assert [c.name for c in spectral.conditions] == ["random", "spectral"]

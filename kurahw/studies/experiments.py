@@ -642,6 +642,29 @@ def _generalization() -> Experiment:
     )
 
 
+def _readout() -> Experiment:
+    fast = 0.1
+    return Experiment(
+        name="readout",
+        title="Can the network learn the target pattern at all?",
+        claim=(
+            "Not studied in the paper. Under its protocol the outputs never reach "
+            "the target pattern (see the spectral report); here frequencies, "
+            "couplings or both learn 100 times faster, and the target readout "
+            "shows whether the outputs then separate the classes as the loss asks."
+        ),
+        seeds=20,
+        epochs=200,
+        success="test",
+        conditions=(
+            Condition("omega/lr0.001", **_OMEGA),
+            Condition("omega/lr0.1", lr_omega=fast),
+            Condition("K/lr0.1", lr_omega=0.0, lr_coupling=fast),
+            Condition("both/lr0.1", lr_omega=fast, lr_coupling=fast),
+        ),
+    )
+
+
 def _baselines() -> Experiment:
     return Experiment(
         name="baselines",
@@ -670,6 +693,7 @@ _BUILDERS = (
     _spectral,
     _generalization,
     _baselines,
+    _readout,
 )
 
 #: Every reproducible experiment by name, in the paper's order.

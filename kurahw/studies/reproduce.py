@@ -209,6 +209,14 @@ def _generalization(exp, results, readout):
     return out
 
 
+def _readout(exp, results, readout):
+    return {
+        "readout_question": {
+            name: readout_evidence(res) for name, res in results.items()
+        }
+    }
+
+
 def readout_evidence(res: ConditionResult) -> dict[str, Any]:
     """What decides success under the paper's readout, for one condition.
 
@@ -304,4 +312,5 @@ _ANALYSES = {
     "stabilization": _stabilization,
     "spectral": _spectral,
     "generalization": _generalization,
+    "readout": _readout,
 }
