@@ -174,6 +174,12 @@ def _add_train(sub) -> None:
         help="hidden oscillators (default 5 for vowels, 10 for fm)",
     )
     tr.add_argument(
+        "--network",
+        metavar="FILE",
+        help="train this saved network (kurahw.Network.save) instead of the "
+        "layered one",
+    )
+    tr.add_argument(
         "--learn",
         choices=["omega", "K", "both"],
         default="omega",
@@ -413,6 +419,7 @@ def _run_train(args) -> dict:
         matched_edges=args.matched_edges,
         omega_nodes=args.omega_nodes,
         edges=args.edges,
+        network=args.network,
         config={"beta": args.beta},
     )
     bar = _EpochBar(args.epochs, "train")

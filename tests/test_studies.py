@@ -113,3 +113,20 @@ def test_filled_networks_couple_every_pair():
     nets, _, _ = build_runs(Condition("f", fill_absent=0.01), [0])
     assert nets[0].n_edges == 36
     assert (nets[0].coupling >= 0.01).all()
+
+
+def test_cli_trains_a_saved_network(tmp_path, capsys):
+    from kurahw.network import layered_network
+
+    path = layered_network(n_hidden=3, seed=7).save(tmp_path / "net.json")
+    code = main(["train", "--network", str(path), "--seeds", "2", "--epochs", "1",
+                 "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    run = json.loads(next((tmp_path / "run" / "runs").glob("*.json")).read_text())
+    assert run["backend"]["info"]["n"] == 7
+
+    wrong = layered_network(n_input=3, seed=7).save(tmp_path / "wrong.json")
+    code = main(["train", "--network", str(wrong), "--seeds", "1", "--epochs", "1",
+                 "--out", str(tmp_path / "w")])  # fmt: skip
+    assert code == 2
+    assert "has 3 inputs and 2 outputs" in capsys.readouterr().err

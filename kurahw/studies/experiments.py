@@ -38,6 +38,10 @@ class Condition:
     omega_nodes, edges : tuple of int or None
         If set, only these nodes' frequencies / these edges' couplings (indices
         into the edge list) may learn.
+    network : str or None
+        Path of a network saved with :meth:`kurahw.Network.save` to train
+        instead of the layered network (its couplings are the same for every
+        seed; the seeding strategy still sets its frequencies).
     fill_absent : float or None
         If set, every uncoupled pair starts coupled at this strength, so the
         network is fully connected. This reproduces a version of the paper's
@@ -61,6 +65,7 @@ class Condition:
     omega_nodes: tuple[int, ...] | None = None
     edges: tuple[int, ...] | None = None
     fill_absent: float | None = None
+    network: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     paper: dict[str, Any] | None = None
 

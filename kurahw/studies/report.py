@@ -294,7 +294,8 @@ def _curves(results, readout: str, path: Path) -> str:
     ax.set_ylabel("mean test accuracy")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("solid: seeds ending above 60 %, dashed: the others", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, ncol=2)
     return _save(fig, path)
 
 

@@ -72,9 +72,18 @@ class ConditionResult:
 
 
 def _network(cond: Condition, seed: int, probe) -> Network:
-    net = layered_network(
-        cond.n_input, cond.n_hidden, 2, k_scale=cond.k_scale, seed=seed
-    )
+    if cond.network is not None:
+        net = Network.load(cond.network)
+        if len(net.inputs) != cond.n_input or len(net.outputs) != 2:
+            raise ValueError(
+                f"The network in {cond.network} has {len(net.inputs)} inputs and "
+                f"{len(net.outputs)} outputs; the {cond.task} task needs "
+                f"{cond.n_input} inputs and 2 outputs."
+            )
+    else:
+        net = layered_network(
+            cond.n_input, cond.n_hidden, 2, k_scale=cond.k_scale, seed=seed
+        )
     if cond.fill_absent is not None:
         net = _filled(net, cond.fill_absent)
     if cond.seeding == "random":
@@ -168,6 +177,7 @@ def _group_key(cond: Condition) -> str:
             cond.task,
             cond.n_input,
             cond.n_hidden,
+            cond.network,
             cond.fill_absent,
             sorted(cond.config.items()),
         ],
