@@ -8,7 +8,6 @@ The CLI owns the console: tables and progress bars go to the terminal, results t
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -445,14 +444,12 @@ def _run_train(args) -> dict:
 def _run_reproduce(args) -> dict:
     from kurahw.studies.experiments import get_experiment
     from kurahw.studies.reproduce import reproduce
+    from kurahw.studies.runner import group_key
 
     exp = get_experiment(args.name)
     out = args.out or f"runs/{exp.name}"
     epochs = args.epochs or exp.epochs
-    groups = {
-        json.dumps([c.task, c.n_hidden, sorted(c.config.items())])
-        for c in exp.all_conditions()
-    }
+    groups = {group_key(c) for c in exp.all_conditions()}
     bar = _EpochBar(epochs * max(len(groups), 1), exp.name)
     try:
         summary = reproduce(

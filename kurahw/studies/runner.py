@@ -27,7 +27,13 @@ from kurahw.network import Network, NetworkBatch, layered_network
 from kurahw.studies.experiments import Condition, Experiment
 from kurahw.training import READOUTS, RunSpec, TaskData, TrainConfig, Trainer
 
-__all__ = ["ConditionResult", "build_runs", "run_conditions", "summarize"]
+__all__ = [
+    "ConditionResult",
+    "build_runs",
+    "group_key",
+    "run_conditions",
+    "summarize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +177,9 @@ def build_runs(cond: Condition, seeds: Sequence[int], data_path=None, cache=None
     return nets, splits, specs
 
 
-def _group_key(cond: Condition) -> str:
+def group_key(cond: Condition) -> str:
+    """Conditions with the same key share a structure and protocol and train as
+    one batch."""
     return json.dumps(
         [
             cond.task,
@@ -211,7 +219,7 @@ def run_conditions(
     seeds = list(seeds)
     groups: dict[str, list[Condition]] = {}
     for cond in conditions:
-        groups.setdefault(_group_key(cond), []).append(cond)
+        groups.setdefault(group_key(cond), []).append(cond)
 
     results: dict[str, ConditionResult] = {}
     cache: dict = {}
