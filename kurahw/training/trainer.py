@@ -502,6 +502,14 @@ class Trainer:
             np.where(valid, sample_loss, 0).sum(1) / np.maximum(counted, 1)
         )
         h["phases"] = phases
+        log.info(
+            "epoch %d: mean test accuracy %.3f (paper readout), %.3f (target "
+            "readout) over %d members",
+            epoch,
+            h["test_acc_paper"][-1].mean(),
+            h["test_acc_target"][-1].mean(),
+            batch,
+        )
         if cfg.diagnose:
             h["cond"].append(self._condition())
         be.program(omega=saved_omega)
