@@ -87,9 +87,9 @@ class Nudge:
             )
         targets = np.asarray(self.targets, dtype=float)
         beta = np.asarray(self.beta, dtype=float)
-        if not np.all(np.isfinite(targets)):
+        if not np.isfinite(targets.sum()):
             raise ValueError("`targets` contains NaN or infinite values.")
-        if not np.all(np.isfinite(beta)):
+        if not np.isfinite(beta.sum()):
             raise ValueError(f"`beta` must be finite, got {self.beta!r}.")
         object.__setattr__(self, "targets", targets)
         object.__setattr__(self, "beta", beta)

@@ -184,8 +184,12 @@ class Trainer:
         self._edge_mask = np.stack(
             [self._edges_mask(s, info.n_edges) for s in self.specs]
         )
-        self._free_nodes = np.ones(n, dtype=bool)
-        self._free_nodes[self._inputs] = False
+        # Bounds per node: inputs are set by the data and never clipped.
+        free_nodes = np.ones(n, dtype=bool)
+        free_nodes[self._inputs] = False
+        lo, hi = self.config.omega_bounds
+        self._omega_lo = np.where(free_nodes, lo, -np.inf)
+        self._omega_hi = np.where(free_nodes, hi, np.inf)
         self._learn_coupling = bool(np.any(self._lr_coupling > 0))
         self._rows = np.arange(batch)
 
@@ -354,29 +358,33 @@ class Trainer:
 
     def _epoch(self, epoch: int) -> None:
         cfg, be, data = self.config, self.backend, self.data
-        rows, out = self._rows, self._out
+        out = self._out
         chain = cfg.warm_start == "chain"
-        n_train = data.x_train.shape[1]
+        batch, n_train = data.y_train.shape
         orders = np.stack([rng.permutation(n_train) for rng in self._rngs])
         e = epoch - 1
         h = self._hist
-        loss_sum = np.zeros(be.info.batch)
+
+        # The epoch's samples in each member's order, gathered once; the
+        # predictions are scored after the epoch from the recorded phases.
+        picked = (self._rows[:, None], orders)
+        xs, ys = data.x_train[picked], data.y_train[picked]
+        targets_all = self._table[ys]
+        phases = np.empty((batch, n_train, len(out)))
+        stepped = np.zeros((batch, n_train), dtype=bool)
 
         be.release()
         be.reset()
-        warm = np.zeros((be.info.batch, be.info.n))
+        warm = np.zeros((batch, be.info.n))
         for t in range(n_train):
-            idx = orders[:, t]
-            y = data.y_train[rows, idx]
-            be.set_inputs(data.x_train[rows, idx])
+            be.set_inputs(xs[:, t])
             free = be.settle(warm if chain else None)
             ok = free.residual <= cfg.skip_free
             unstable = ~free.stable & ok
             if cfg.require_stable:
                 ok &= free.stable
-            h["skipped_free"][e] += ~ok
 
-            targets = self._table[y]
+            targets = targets_all[:, t]
             be.nudge(targets, cfg.beta, cfg.nudge_form)
             nudged = be.settle(free.theta if chain else None)
             be.release()
@@ -384,47 +392,51 @@ class Trainer:
             unstable |= ~nudged.stable & step
             if cfg.require_stable:
                 step &= nudged.stable
+            h["skipped_free"][e] += ~ok
             h["skipped_nudge"][e] += ok & ~step
             h["unstable"][e] += unstable
-
-            # A sample counts in the training accuracy only if its update was
-            # applied, so that every counted prediction precedes a step.
-            phases = free.theta[:, out]
-            h["train_counted"][e] += step
-            for readout in READOUTS:
-                hit = predict(phases, readout, self._table) == y
-                h[f"train_correct_{readout}"][e] += step & hit
-            loss_sum += np.where(step, loss(phases, targets), 0.0)
+            phases[:, t] = free.theta[:, out]
+            stepped[:, t] = step
 
             if step.any():
                 self._update(free.theta, nudged.theta, targets, step)
             if chain:
                 warm = np.where(ok[:, None], free.theta, warm)
 
-        counted = h["train_counted"][e]
-        h["train_loss"][e] = np.where(counted > 0, loss_sum / np.maximum(counted, 1), 0)
+        # A sample counts in the training accuracy only if its update was
+        # applied, so that every counted prediction precedes a step.
+        counted = stepped.sum(axis=1)
+        h["train_counted"][e] = counted
+        for readout in READOUTS:
+            hit = predict(phases, readout, self._table) == ys
+            h[f"train_correct_{readout}"][e] = (hit & stepped).sum(axis=1)
+        sample_loss = np.where(stepped, loss(phases, targets_all), 0.0)
+        h["train_loss"][e] = sample_loss.sum(axis=1) / np.maximum(counted, 1)
 
     def _update(self, free, nudged, targets, step) -> None:
         cfg, be = self.config, self.backend
         apply = step[:, None]
-        omega = be.omega
+        c = cfg.clip
         if cfg.gradient == "ep":
-            g = np.clip((free - nudged) / cfg.beta, -cfg.clip, cfg.clip)
+            g = np.minimum(np.maximum((free - nudged) / cfg.beta, -c), c)
         else:
-            g = np.clip(self._fd_gradient(free, targets), -cfg.clip, cfg.clip)
-        new_omega = omega - np.where(apply & self._omega_mask, self._lr_omega * g, 0.0)
-        lo, hi = cfg.omega_bounds
-        free_nodes = self._free_nodes
-        new_omega[:, free_nodes] = np.clip(new_omega[:, free_nodes], lo, hi)
+            g = np.minimum(np.maximum(self._fd_gradient(free, targets), -c), c)
+        # np.where, not a product with the mask, so that a skipped member's
+        # possibly non-finite phases never reach its parameters.
+        delta = np.where(apply & self._omega_mask, self._lr_omega * g, 0.0)
+        new_omega = np.minimum(
+            np.maximum(be.omega - delta, self._omega_lo), self._omega_hi
+        )
 
         new_coupling = None
         if self._learn_coupling:
             ei, ej = self._ei, self._ej
             cos_free = np.cos(free[:, ej] - free[:, ei])
             cos_nudged = np.cos(nudged[:, ej] - nudged[:, ei])
-            gk = np.clip((cos_free - cos_nudged) / cfg.beta, -cfg.clip, cfg.clip)
+            gk = np.minimum(np.maximum((cos_free - cos_nudged) / cfg.beta, -c), c)
             delta = np.where(apply & self._edge_mask, self._lr_coupling * gk, 0.0)
-            new_coupling = np.clip(be.coupling - delta, *cfg.coupling_bounds)
+            lo, hi = cfg.coupling_bounds
+            new_coupling = np.minimum(np.maximum(be.coupling - delta, lo), hi)
         be.program(omega=new_omega, coupling=new_coupling)
 
     def _fd_gradient(self, free: np.ndarray, targets: np.ndarray) -> np.ndarray:
