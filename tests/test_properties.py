@@ -75,7 +75,10 @@ def test_relaxation_ends_at_the_solved_equilibrium(seed):
 @settings(max_examples=15, deadline=None)
 @given(seed=seeds)
 def test_ep_tends_to_the_exact_gradient_as_beta_vanishes(seed):
-    net = erdos_renyi_network(10, seed=seed)
+    try:
+        net = erdos_renyi_network(10, seed=seed)
+    except NetworkError:  # a disconnected draw has no pinned equilibrium
+        assume(False)
     free = solve(net, tol=1e-13)
     if not free.ok:
         return
