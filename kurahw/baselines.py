@@ -86,6 +86,7 @@ class LogisticModel:
 def _validate(x, y, c) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y)
+
     if x.ndim != 2 or y.shape != (x.shape[0],):
         raise DataError(
             f"`x` must have shape (samples, features) and `y` shape (samples,), got "
@@ -100,6 +101,7 @@ def _validate(x, y, c) -> tuple[np.ndarray, np.ndarray]:
         raise DataError("`x` holds NaN or infinite values; drop or fill them first.")
     if not (np.isfinite(c) and c > 0):
         raise DataError(f"`c` must be a positive number, got {c!r}.")
+
     return x, y.astype(np.int64)
 
 

@@ -29,6 +29,7 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated whole numbers such as 6,10,15, got {text!r}"
         ) from None
+
     if not values or min(values) < 3:
         raise argparse.ArgumentTypeError(f"sizes must be >= 3, got {text!r}")
     return values
@@ -41,6 +42,7 @@ def _percent_list(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated percentages such as 0,5,10,20,50, got {text!r}"
         ) from None
+
     if not values or min(values) < 0:
         raise argparse.ArgumentTypeError(f"percentages must be >= 0, got {text!r}")
     return values
@@ -137,6 +139,7 @@ def _seed_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected a count (100), a range (5-9) or a list (3,7,11), got {text!r}"
         ) from None
+
     if not seeds or min(seeds) < 0:
         raise argparse.ArgumentTypeError(f"no valid seeds in {text!r}")
     return seeds
@@ -162,6 +165,7 @@ def _add_train(sub) -> None:
         "seed, all seeds in lockstep. Records go to --out; an interrupted run "
         "resumes from there.",
     )
+
     tr.add_argument("--task", choices=["vowels", "fm"], default="vowels")
     tr.add_argument(
         "--vowels", default="a,i", help="two vowels of the vowel task (default a,i)"
@@ -214,6 +218,7 @@ def _add_train(sub) -> None:
         default="random",
         help="initial natural frequencies",
     )
+
     tr.add_argument("--readout", choices=["paper", "target"], default="paper")
     tr.add_argument(
         "--seeds",
@@ -237,6 +242,7 @@ def _add_reproduce(sub) -> None:
         help="reproduce one of the paper's training experiments",
         description="Experiments: " + ", ".join(EXPERIMENTS) + ".",
     )
+
     rep.add_argument("name", metavar="NAME", help=", ".join(EXPERIMENTS))
     rep.add_argument(
         "--seeds",
@@ -283,6 +289,7 @@ def _run_identity(args) -> dict:
             robustness_seeds=args.robustness_seeds,
             progress=tick,
         )
+
     print(
         f"Phase-gradient identity (two-phase EP at beta={args.beta:g}, "
         f"finite differences eps={args.eps:g}, ER p=0.6, seed {args.seed})"
@@ -314,6 +321,7 @@ def _run_identity(args) -> dict:
             ],
         )
     )
+
     rob = result["robustness"]
     if rob["cos_ep_fd"]:
         print(
@@ -333,6 +341,7 @@ def _run_finite_beta(args) -> dict:
         result = verify.finite_beta(
             n=args.n, networks=args.networks, beta=args.beta, progress=tick
         )
+
     print(
         f"Finite-beta bias (beta={args.beta:g}, N={args.n}, {args.networks} "
         "networks, against the exact gradient)"
@@ -361,6 +370,7 @@ def _run_asymmetry(args) -> dict:
         result = verify.asymmetry(
             args.levels, seeds=args.seeds, beta=args.beta, progress=tick
         )
+
     print(
         f"Identity under asymmetric coupling (N=15, {args.seeds} seeds, EP at "
         f"beta={args.beta:g} vs finite differences)"
@@ -421,6 +431,7 @@ def _run_train(args) -> dict:
         network=args.network,
         config={"beta": args.beta},
     )
+
     bar = _EpochBar(args.epochs, "train")
     try:
         summary = trainrun.train_condition(
@@ -436,6 +447,7 @@ def _run_train(args) -> dict:
         )
     finally:
         bar.close()
+
     print(trainrun.console_summary(summary))
     print(f"\nrecords in {args.out}")
     return summary
@@ -450,6 +462,7 @@ def _run_reproduce(args) -> dict:
     out = args.out or f"runs/{exp.name}"
     epochs = args.epochs or exp.epochs
     groups = {group_key(c) for c in exp.all_conditions()}
+
     bar = _EpochBar(epochs * max(len(groups), 1), exp.name)
     try:
         summary = reproduce(
@@ -463,6 +476,7 @@ def _run_reproduce(args) -> dict:
         )
     finally:
         bar.close()
+
     print(Path(out, "report.md").read_text())
     print(f"records in {out}")
     return summary
@@ -484,6 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
     )
+
     try:
         start = time.perf_counter()
         command = args.study if args.command == "verify" else args.command

@@ -99,6 +99,7 @@ def find_vowel_file(path: str | os.PathLike | None = None) -> Path:
             if file.is_file():
                 return file
             tried.append(str(file))
+
     raise DataError(
         f"Vowel data not found (looked at {', '.join(tried)}; the search order is "
         f"the given path, then ${ENV_VAR}, then ../shared/data). Pass the path of "
@@ -245,6 +246,7 @@ def _resolve_codes(file: Path, vowels: tuple[str, ...]) -> dict[str, int]:
                 "vowel once."
             )
         codes[code] = index
+
     return codes
 
 
@@ -292,6 +294,7 @@ def _parse_vowdata(
     file: Path, text: str, vowels: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     codes = _resolve_codes(file, vowels)
+
     rows_f, rows_y, started = [], [], False
     for line_no, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
@@ -305,6 +308,7 @@ def _parse_vowdata(
         if code in codes and f1 > 0 and f2 > 0:
             rows_f.append((f1, f2))
             rows_y.append(codes[code])
+
     return np.array(rows_f, dtype=float).reshape(-1, 2), np.array(rows_y, np.int64)
 
 
@@ -363,6 +367,7 @@ def vowel_split(
             f"`features` has {len(features)} rows but `labels` has {n}; pass one "
             "label per sample."
         )
+
     cut = int(train_fraction * n)
     if cut <= 0 or cut >= n:
         raise DataError(

@@ -94,6 +94,7 @@ def fm_signals(n: int, rng: np.random.Generator) -> FMSignals:
     FMSignals
     """
     n = _check_count(n, "n", 0)
+
     labels = np.empty(n, dtype=np.int64)
     params = np.empty((n, 4))  # mod_freq_hz, carrier_hz, mod_depth, phase_rad
     noise = np.empty((n, N_POINTS))

@@ -121,6 +121,7 @@ def ep_gradient(
     if free is None:
         free = solve(network, tol=tol)
     free.raise_for_status()
+
     nudge = Nudge(targets, beta, form)
     plus = solve(network, free.theta, nudge=nudge, tol=tol)
     plus.raise_for_status()

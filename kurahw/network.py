@@ -35,6 +35,7 @@ def _as_index_tuple(name: str, values: Any, n: int) -> tuple[int, ...]:
         raise NetworkError(
             f"`{name}` must hold whole node indices, got {list(values)}."
         )
+
     idx = arr.astype(np.int64)
     bad = idx[(idx < 0) | (idx >= n)]
     if bad.size:
@@ -196,11 +197,13 @@ class Network:
                 f"`coupling[{i}, {i}]` is {k[i, i]!r}; self-coupling has no effect on "
                 "phase dynamics, set the diagonal to 0."
             )
+
         iu, ju = np.nonzero(np.triu((k != 0) | (k.T != 0), 1))
         edges = np.stack([iu, ju], axis=1)
         forward = k[iu, ju]
         backward = k[ju, iu]
         reverse = None if np.array_equal(forward, backward) else backward
+
         return cls(
             edges=edges,
             coupling=forward,
@@ -226,6 +229,7 @@ class Network:
             "input_gain": self.input_gain,
             "allow_asymmetric": self.allow_asymmetric,
         }
+
         fields.update(changes)
         return Network(**fields)
 
@@ -282,6 +286,7 @@ class Network:
             "edges": self.edges.tolist(),
             "coupling": self.coupling.tolist(),
         }
+
         if self.coupling_reverse is not None:
             out["coupling_reverse"] = self.coupling_reverse.tolist()
         return out
@@ -295,6 +300,7 @@ class Network:
                 f"{data.get('format')!r}, "
                 f"expected {_FORMAT!r}."
             )
+
         try:
             edges = np.asarray(data["edges"], dtype=np.int64).reshape(-1, 2)
             return cls(
@@ -429,6 +435,7 @@ def _check_roles(n, inputs, hidden, outputs) -> None:
                     f"`{names[b]}`; "
                     "each node has exactly one role."
                 )
+
     covered = len(inputs) + len(hidden) + len(outputs)
     if covered != n:
         missing = sorted(set(range(n)) - set().union(*roles.values()))
@@ -436,6 +443,7 @@ def _check_roles(n, inputs, hidden, outputs) -> None:
             f"Nodes {missing} have no role; list them in `inputs`, `hidden` or "
             "`outputs` (or leave `hidden=None` to make every other node hidden)."
         )
+
     if 0 in outputs:
         raise NetworkError(
             "Node 0 is an output, but node 0 is the phase reference pinned at 0 and "
@@ -466,6 +474,7 @@ class NetworkBatch:
                 "one "
                 "at a time."
             )
+
         k = np.array(self.coupling, dtype=float)
         om = np.array(self.omega, dtype=float)
         m, n = self.template.n_edges, self.template.n
@@ -486,8 +495,10 @@ class NetworkBatch:
                 f"`coupling[{b}, {e}]` is negative ({k[b, e]!r}); couplings must be "
                 ">= 0."
             )
+
         for b in range(k.shape[0]):
             _check_connected(n, self.template.edges, k[b] > 0, f"Batch member {b}")
+
         object.__setattr__(self, "coupling", k)
         object.__setattr__(self, "omega", om)
 
@@ -496,6 +507,7 @@ class NetworkBatch:
         """Stack networks that share nodes, roles and edges."""
         if not networks:
             raise NetworkError("`networks` is empty; give at least one network.")
+
         first = networks[0]
         for b, net in enumerate(networks[1:], start=1):
             same = (
@@ -510,6 +522,7 @@ class NetworkBatch:
                     "edges; a "
                     "batch shares one structure."
                 )
+
         return cls(
             template=first,
             coupling=np.stack([net.coupling for net in networks]),
@@ -568,6 +581,7 @@ def layered_network(
     omega = np.zeros(n)
     for i in hidden + outputs:
         omega[i] = rng.uniform(-0.3, 0.3)
+
     edges, coupling = [], []
     for i in inputs:
         for h in hidden:
@@ -617,6 +631,7 @@ def erdos_renyi_network(
     rng = np.random.default_rng(seed)
     omega = omega_std * rng.standard_normal(n)
     omega -= omega.mean()
+
     edges, coupling = [], []
     for i in range(n):
         for j in range(i + 1, n):

@@ -47,6 +47,7 @@ def velocity(
     f = np.broadcast_to(f, np.broadcast_shapes(f.shape, theta.shape)).copy()
     np.add.at(f, (..., i), coupling * s)
     np.add.at(f, (..., j), -_reverse(coupling, coupling_reverse) * s)
+
     if outputs is not None and np.any(beta != 0):
         beta = np.asarray(beta, dtype=float)[..., None]
         d = theta[..., outputs] - targets
@@ -75,6 +76,7 @@ def energy(
     i, j = edges[:, 0], edges[:, 1]
     e = -np.sum(omega_c * theta, axis=-1)
     e = e - np.sum(coupling * np.cos(theta[..., j] - theta[..., i]), axis=-1)
+
     if outputs is not None and np.any(beta != 0):
         d = theta[..., outputs] - targets
         per = 0.5 * d**2 if form == "quadratic" else 1.0 - np.cos(d)
@@ -115,11 +117,13 @@ def jacobian(
     c = np.cos(theta[j] - theta[i])
     fwd = coupling * c
     back = _reverse(coupling, coupling_reverse) * c
+
     jac = np.zeros((n, n))
     np.add.at(jac, (i, j), fwd)
     np.add.at(jac, (i, i), -fwd)
     np.add.at(jac, (j, i), back)
     np.add.at(jac, (j, j), -back)
+
     if outputs is not None and beta != 0:
         d = theta[outputs] - targets
         jac[outputs, outputs] -= beta * (1.0 if form == "quadratic" else np.cos(d))

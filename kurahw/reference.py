@@ -89,6 +89,7 @@ def _evaluate(
     omega = omega.copy()
     warm = np.zeros(omega.size)
     correct = counted = 0
+
     for features, label in zip(x, y, strict=True):
         omega[inputs] = gain * features
         theta, residual = _equilibrium(omega - omega.mean(), k, warm)
@@ -127,6 +128,7 @@ def _check_arguments(network, split, epochs, beta, lr_omega, lr_coupling, clip):
             raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}.")
     if not clip > 0:
         raise ValueError(f"`clip` must be positive, got {clip!r}.")
+
     if len(split.y_train) == 0:
         raise ValueError("`split` has no training samples.")
     k = len(network.inputs)

@@ -127,6 +127,7 @@ def spectral_omega(
     dipole = np.zeros(n - 1)
     dipole[out1 - 1] = 1.0
     dipole[out2 - 1] = -1.0
+
     try:
         factor = scipy.linalg.cho_factor(reduced)
     except np.linalg.LinAlgError:
@@ -193,6 +194,7 @@ def _output_split(network, rng, delta, hidden_spread, first_sign) -> np.ndarray:
     for i in _learnable_nodes(network):
         if i in hidden:
             omega[i] = rng.uniform(-hidden_spread, hidden_spread)
+
     omega[out1] = first_sign * delta
     omega[out2] = -first_sign * delta
     return omega
@@ -300,6 +302,7 @@ def _free_equilibria(network: Network, omegas: np.ndarray):
         theta = np.stack([r.theta for r in results])
         ok = np.array([r.ok for r in results])
         residual = np.array([r.residual for r in results])
+
     return theta, ok & (residual < PROBE_RESIDUAL_LIMIT)
 
 

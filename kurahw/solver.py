@@ -85,12 +85,14 @@ class Nudge:
             raise ValueError(
                 f"`form` is {self.form!r}; use 'quadratic' or 'injection'."
             )
+
         targets = np.asarray(self.targets, dtype=float)
         beta = np.asarray(self.beta, dtype=float)
         if not np.isfinite(targets.sum()):
             raise ValueError("`targets` contains NaN or infinite values.")
         if not np.isfinite(beta.sum()):
             raise ValueError(f"`beta` must be finite, got {self.beta!r}.")
+
         object.__setattr__(self, "targets", targets)
         object.__setattr__(self, "beta", beta)
 
@@ -248,6 +250,7 @@ class Solver:
                         self.n, self.template.edges, k[b] > 0, f"Batch member {b}"
                     )
             self._coupling = np.array(k, dtype=float)
+
         if omega is not None:
             om = _batched("omega", omega, self.batch, self.n, self.batched)
             if not np.isfinite(om.sum()):
@@ -396,6 +399,7 @@ def _batched(name: str, value, batch: int, n: int, batched: bool) -> np.ndarray:
     arr = value if type(value) is np.ndarray else np.asarray(value, dtype=float)
     if arr.dtype != np.float64:
         arr = arr.astype(float)
+
     if arr.shape == (n,):
         if batch == 1:
             return arr.reshape(1, n) if arr.flags.c_contiguous else arr.copy()[None]
@@ -425,6 +429,7 @@ def _raise_bad_input(status: np.ndarray) -> None:
 def _nudge_arrays(nudge: Nudge, batch: int, p: int, batched: bool):
     if p == 0:
         raise NetworkError("This network has no outputs to nudge; set `outputs`.")
+
     targets = nudge.targets
     if targets.shape not in ((p,), (batch, p)) or (targets.ndim == 2 and not batched):
         want = f"({p},) or ({batch}, {p})" if batched else f"({p},)"
@@ -432,12 +437,14 @@ def _nudge_arrays(nudge: Nudge, batch: int, p: int, batched: bool):
             f"`nudge.targets` has shape {targets.shape}; expected {want}, one target "
             "per output node."
         )
+
     beta = nudge.beta
     if beta.shape not in ((), (batch,)) or (beta.ndim == 1 and not batched):
         raise ValueError(
             f"`nudge.beta` has shape {beta.shape}; give a number"
             + (f" or one per member, shape ({batch},)." if batched else ".")
         )
+
     if batch == 1:
         return _FORMS[nudge.form], targets.reshape(1, p), beta.reshape(1)
     if targets.ndim == 1:

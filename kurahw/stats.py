@@ -238,6 +238,7 @@ def _binary_matrix(outcomes) -> np.ndarray:
             f"`outcomes` must hold only 0 and 1, found {bad!r}; threshold the "
             "results first (e.g. accuracy > 0.6)."
         )
+
     return x.astype(np.int64)
 
 

@@ -216,6 +216,7 @@ class Backend:
                     f"`coupling[{b}, {e}]` is {coupling[b, e]!r}; couplings must be "
                     ">= 0."
                 )
+
         if omega is None and coupling is None:
             return self._omega, self._coupling
         self._omega, self._coupling = self._program(omega, coupling)
@@ -257,6 +258,7 @@ class Backend:
         """
         if form not in _FORMS:
             raise ValueError(f"`form` is {form!r}; use 'quadratic' or 'injection'.")
+
         info = self.info
         t = _as_batch("targets", targets, info.batch, len(info.outputs))
         b = np.asarray(beta, dtype=float)
@@ -264,6 +266,7 @@ class Backend:
             raise ValueError(
                 f"`beta` must be a finite number or {info.batch} of them, got {beta!r}."
             )
+
         b = np.broadcast_to(b, (info.batch,)).copy()
         self.nudge_state = NudgeState(t, b, form)
 
@@ -290,6 +293,7 @@ class Backend:
                     "the current state) or reset() first."
                 )
             theta0 = _as_batch("theta0", theta0, self.info.batch, self.info.n)
+
         self.settles += 1
         return self._settle(theta0)
 
@@ -353,6 +357,7 @@ def _as_batch(name: str, value, batch: int, width: int) -> np.ndarray:
             f"`{name}` has shape {arr.shape}; expected ({batch}, {width}) or "
             f"({width},)."
         )
+
     # The sum of finite numbers is finite (short of overflow, which is no
     # sensible input either), and one reduction is much cheaper than two.
     if not np.isfinite(arr.sum()):

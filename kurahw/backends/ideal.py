@@ -54,6 +54,7 @@ class IdealBackend(Backend):
                 can_preset_phases=True,
             )
         )
+
         # The solver's own batch kernel choice depends on the batch size only,
         # so a member's results do not depend on what the other members do.
         self._solver = Solver(batch, tol=tol, max_iter=max_iter)
@@ -76,9 +77,11 @@ class IdealBackend(Backend):
         nudge = None
         if state is not None:
             nudge = Nudge(state.targets, state.beta, state.form)
+
         start = self._theta if theta0 is None else theta0
         eq = self._solver.solve(start, omega=self._omega, nudge=nudge)
         self._theta = eq.theta
+
         status = np.asarray(eq.status)
         return Measurement(
             theta=eq.theta,

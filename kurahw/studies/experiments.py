@@ -138,6 +138,7 @@ _BOTH = dict(lr_omega=1e-3, lr_coupling=1e-3)
 
 def _gradient_training() -> Experiment:
     tp = [0.945, 0.218, 0.982, 1.0, 0.200, 0.055, 0.800, 0.982, 0.127, 0.964]
+
     return Experiment(
         name="gradient-training",
         title="Training with EP gradients against training with finite differences",
@@ -176,6 +177,7 @@ def _ablation() -> Experiment:
             "both", **_BOTH, config=_draws(30), paper=_paper(48, 100, 0.922, 0.494)
         ),
     )
+
     return Experiment(
         name="ablation",
         title="What to learn: frequencies, couplings or both",
@@ -241,6 +243,7 @@ def _arch_sweep() -> Experiment:
         10: (29, 90.5, 28, 82.9),
         15: (26, 88.2, 25, 86.7),
     }
+
     conditions = []
     for n_h, (n_w, acc_w, n_k, acc_k) in table.items():
         conditions.append(
@@ -256,6 +259,7 @@ def _arch_sweep() -> Experiment:
                 f"K/h{n_h}", **_K, n_hidden=n_h, paper=_paper(n_k, 50, acc_k / 100)
             )
         )
+
     return Experiment(
         name="arch-sweep",
         title="Network size: 3 to 15 hidden oscillators",
@@ -280,6 +284,7 @@ def _lr_sweep() -> Experiment:
         5e-3: (15, 96.2, 11, 80.7),
         1e-2: (15, 96.6, 12, 78.8),
     }
+
     conditions = []
     for lr, (n_w, acc_w, n_k, acc_k) in table.items():
         conditions.append(
@@ -299,6 +304,7 @@ def _lr_sweep() -> Experiment:
                 paper=_paper(n_k, 20, acc_k / 100),
             )
         )
+
     return Experiment(
         name="lr-sweep",
         title="Learning rate: 1e-4 to 1e-2 for frequencies and for couplings",
@@ -612,6 +618,7 @@ def _generalization() -> Experiment:
         "ai-K": (dict(**_K), (22, 81.4), (50, 84.6)),
         "ai-omega-h8": (dict(**_OMEGA, n_hidden=8), (21, 91.4), (50, 92.7)),
     }
+
     conditions = []
     for name, (kw, (n_r, a_r), (n_s, a_s)) in rows.items():
         conditions.append(
@@ -631,6 +638,7 @@ def _generalization() -> Experiment:
                 paper=_paper(n_s, 50, a_s / 100),
             )
         )
+
     return Experiment(
         name="generalization",
         title="Spectral seeding on /o/-/u/, coupling learning and a wider network",
@@ -649,6 +657,7 @@ def _generalization() -> Experiment:
 
 def _readout() -> Experiment:
     fast = 0.1
+
     return Experiment(
         name="readout",
         title="Can the network learn the target pattern at all?",

@@ -46,6 +46,7 @@ def _table(block: dict[str, Any]) -> list[str]:
         "success acc. % (paper) | all-seed % (ours) | all-seed % (paper) |",
         "|---|---|---|---|---|---|---|",
     ]
+
     for name, e in block.items():
         paper = e.get("paper")
         lines.append(
@@ -61,6 +62,7 @@ def _other_readout_table(block: dict[str, Any]) -> list[str]:
         "| condition | success | success acc. % | all-seed % |",
         "|---|---|---|---|",
     ]
+
     for name, e in block.items():
         for r in e.get("readouts", {}).values():
             lines.append(
@@ -96,6 +98,7 @@ def markdown(exp, summary: dict[str, Any]) -> str:
     ]
     if summary.get("alternatives"):
         lines += ["### Further conditions", "", *_table(summary["alternatives"]), ""]
+
     agreement = [
         f"{name}: same success on {a['same_success']}/{a['seeds']} seeds, same "
         f"accuracy on {a['same_accuracy']}/{a['seeds']}"
@@ -112,6 +115,7 @@ def markdown(exp, summary: dict[str, Any]) -> str:
             + ".",
             "",
         ]
+
     other = [e for e in summary["conditions"].values() if e.get("readouts")]
     if other:
         name = next(iter(other[0]["readouts"]))
@@ -123,12 +127,14 @@ def markdown(exp, summary: dict[str, Any]) -> str:
             ),
             "",
         ]
+
     if summary.get("comparisons"):
         lines += ["## Statistics", "", "| comparison | ours | paper |", "|---|---|---|"]
         paper = summary.get("paper_stats", {})
         for key, ours in summary["comparisons"].items():
             lines.append(f"| {key} | {_fmt(ours)} | {_fmt(paper.get(key, '—'))} |")
         lines.append("")
+
     analysis = {
         k: v for k, v in summary.get("analysis", {}).items() if k != "readout_question"
     }
@@ -140,9 +146,11 @@ def markdown(exp, summary: dict[str, Any]) -> str:
         if summary.get("paper_stats"):
             lines.append(f"- **paper**: {_fmt(summary['paper_stats'])}")
         lines.append("")
+
     question = summary.get("analysis", {}).get("readout_question")
     if question:
         lines += _readout_section(question)
+
     for fig in summary.get("figures", []):
         lines += [f"![{fig}]({fig})", ""]
     return "\n".join(lines)
@@ -178,6 +186,7 @@ def _readout_section(question: dict[str, Any]) -> list[str]:
         "mean d by class (rad) | test loss start → end |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+
     for name, q in question.items():
         n = q["n_seeds"]
         lines.append(
@@ -189,6 +198,7 @@ def _readout_section(question: dict[str, Any]) -> list[str]:
             f"{_fmt(q['common_mode_by_class'])} | {_fmt(q['difference_by_class'])} | "
             f"{q['test_loss_start']:.4f} → {q['test_loss_end']:.4f} |"
         )
+
     lines.append("")
     lines += _readout_verdict(question)
     return lines
@@ -202,6 +212,7 @@ def _readout_verdict(question: dict[str, Any]) -> list[str]:
     target = sum(q["success_target_readout"] for q in question.values())
     c0 = np.mean([q["common_mode_by_class"][0] for q in question.values()])
     c1 = np.mean([q["common_mode_by_class"][1] for q in question.values()])
+
     text = (
         f"**Verdict.** Over the {n} runs above, the sign of the mean output "
         f"difference d decides success under the paper's readout in {by_d}, and "
@@ -209,6 +220,7 @@ def _readout_verdict(question: dict[str, Any]) -> list[str]:
         f"part c carries the class (mean {c0:+.3f} rad on class 0, {c1:+.3f} rad on "
         "class 1, measured against input oscillator 0). "
     )
+
     if target <= 0.15 * n:
         text += (
             "The difference d hardly depends on the class, so the outputs never "
@@ -225,6 +237,7 @@ def _readout_verdict(question: dict[str, Any]) -> list[str]:
             )
             + "."
         )
+
     return [text, ""]
 
 
@@ -258,6 +271,7 @@ def _histogram(summary, path: Path) -> str:
     k = len(block)
     cols = min(k, 4)
     rows = int(np.ceil(k / cols))
+
     fig, axes = plt.subplots(
         rows,
         cols,
@@ -266,6 +280,7 @@ def _histogram(summary, path: Path) -> str:
         sharey=True,
         constrained_layout=True,
     )
+
     for ax, (name, e) in zip(axes.flat, block.items(), strict=False):
         ax.hist(e["accuracies"], bins=_BINS, color="tab:blue", edgecolor="white")
         ax.axvline(0.6, color="0.4", ls="--", lw=1)
@@ -273,6 +288,7 @@ def _histogram(summary, path: Path) -> str:
         ax.set_xlabel("final test accuracy")
     for ax in axes.flat[k:]:
         ax.axis("off")
+
     axes[0, 0].set_ylabel("seeds")
     fig.suptitle(f"{summary['title']} ({summary['readout']} readout)", fontsize=10)
     return _save(fig, path)
@@ -281,6 +297,7 @@ def _histogram(summary, path: Path) -> str:
 def _curves(results, readout: str, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 4), constrained_layout=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
     for k, (name, res) in enumerate(results.items()):
         epochs = res.records[0]["eval_epochs"]
         acc = np.array([r["evaluations"][f"test_acc_{readout}"] for r in res.records])
@@ -290,6 +307,7 @@ def _curves(results, readout: str, path: Path) -> str:
             ax.plot(epochs, acc[ok].mean(0), color=color, label=f"{name} ({ok.sum()})")
         if (~ok).any():
             ax.plot(epochs, acc[~ok].mean(0), color=color, ls="--")
+
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean test accuracy")
     ax.set_ylim(-0.02, 1.02)
@@ -306,10 +324,12 @@ def _per_seed(summary, path: Path) -> str:
     rescued = (r <= 0.6) & (s > 0.6)
     lost = (r > 0.6) & (s <= 0.6)
     same = ~(rescued | lost)
+
     ax.scatter(r[same], s[same], s=14, color="0.5", label="unchanged")
     ax.scatter(r[rescued], s[rescued], s=14, color="tab:green", label="rescued")
     ax.scatter(r[lost], s[lost], s=14, color="tab:red", label="lost")
     ax.plot([0, 1], [0, 1], color="0.8", lw=1)
+
     ax.set_xlabel("random start: test accuracy")
     ax.set_ylabel("spectral start: test accuracy")
     ax.legend(fontsize=8)
@@ -324,9 +344,11 @@ def _readout_figure(results, question, path: Path) -> str:
         target = res.test_acc("target")
         ax_a.scatter(q["d_mean_per_seed"], paper, s=10, label=name)
         ax_b.scatter(paper, target, s=10, label=name)
+
     ax_a.axvline(0, color="0.6", lw=1)
     ax_a.set_xlabel("mean output difference d = θ_o1 − θ_o2 on the test set (rad)")
     ax_a.set_ylabel("test accuracy, paper readout")
+
     ax_b.plot([0, 1], [0, 1], color="0.8", lw=1)
     ax_b.set_xlabel("test accuracy, paper readout (argmax cos θ)")
     ax_b.set_ylabel("test accuracy, target readout")

@@ -52,10 +52,12 @@ def reproduce(
     exp = get_experiment(name)
     n_seeds = exp.seeds if seeds is None else int(seeds)
     n_epochs = exp.epochs if epochs is None else int(epochs)
+
     if n_seeds < 1:
         raise ValueError(f"`seeds` must be >= 1, got {seeds!r}.")
     if exp.name != "baselines" and n_epochs < 1:
         raise ValueError(f"`epochs` must be >= 1, got {epochs!r}.")
+
     out = Path(out)
     started = time.perf_counter()
 
@@ -86,6 +88,7 @@ def reproduce(
     }
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["figures"] = figures
+
     atomic_write_json(out / "summary.json", _clean(summary))
     atomic_write_text(out / "report.md", report.markdown(exp, summary))
     return summary
@@ -116,6 +119,7 @@ def _gradient_training(exp, results, readout):
     gap = np.abs(ep - fd)
     paper_tp = np.array(exp.conditions[0].paper["accuracies"])
     k = min(paper_tp.size, ep.size)
+
     return {
         "gap_per_seed": gap.tolist(),
         "gap_mean": float(gap.mean()),
@@ -146,6 +150,7 @@ def _diagnose(res: ConditionResult, ok: np.ndarray) -> dict[str, Any]:
         np.sum(r["epochs"]["skipped_free"]) + np.sum(r["epochs"]["skipped_nudge"])
         for r in res.records
     )
+
     out: dict[str, Any] = {"n_converged": int(ok.sum()), "n_failed": int((~ok).sum())}
     for label, col in (("cond_initial", 0), ("cond_final", -1)):
         out[label] = {
@@ -153,6 +158,7 @@ def _diagnose(res: ConditionResult, ok: np.ndarray) -> dict[str, Any]:
             "failed": list(stats.mean_std(cond[~ok, col])),
             "welch_p": stats.welch(cond[ok, col], cond[~ok, col]).p,
         }
+
     out["skip_rate"] = float(skipped / max(steps, 1))
     out["unstable_settles"] = int(
         sum(np.sum(r["epochs"]["unstable"]) for r in res.records)
@@ -165,11 +171,13 @@ def _stabilization(exp, results, readout):
     outcomes = np.stack(
         [results[n].success(readout, exp.success) for n in names], axis=1
     )
+
     q = stats.cochran_q(outcomes.astype(int))
     sets = {
         n: [int(s) for s in np.flatnonzero(outcomes[:, k])] for k, n in enumerate(names)
     }
     identical = all(v == sets[names[0]] for v in sets.values())
+
     return {
         "success_seeds": sets,
         "identical": identical,
@@ -186,6 +194,7 @@ def _spectral(exp, results, readout):
         "rescued": int((~random & spectral).sum()),
         "lost": int((random & ~spectral).sum()),
     }
+
     out["readout_question"] = {
         name: readout_evidence(res) for name, res in results.items()
     }
@@ -203,6 +212,7 @@ def _generalization(exp, results, readout):
             "rescued": int((~ra & rb).sum()),
             "lost": int((ra & ~rb).sum()),
         }
+
     out["readout_question"] = {
         name: readout_evidence(res) for name, res in results.items()
     }
@@ -231,6 +241,7 @@ def readout_evidence(res: ConditionResult) -> dict[str, Any]:
     paper_acc = res.test_acc("paper")
     target_acc = res.test_acc("target")
     success = paper_acc > 0.6
+
     d_mean, c_by_class, d_by_class = [], [], []
     for rec in res.records:
         ph = np.array(rec["test_phases"], dtype=float)
@@ -240,6 +251,7 @@ def readout_evidence(res: ConditionResult) -> dict[str, Any]:
         d_mean.append(np.nanmean(d))
         c_by_class.append([np.nanmean(c[y == k]) for k in (0, 1)])
         d_by_class.append([np.nanmean(d[y == k]) for k in (0, 1)])
+
     d_mean = np.array(d_mean)
     c_by_class, d_by_class = np.array(c_by_class), np.array(d_by_class)
     out_nodes = [-2, -1]
@@ -247,6 +259,7 @@ def readout_evidence(res: ConditionResult) -> dict[str, Any]:
     d_omega0 = omega0[:, out_nodes[0]] - omega0[:, out_nodes[1]]
     untrained = np.array([r["evaluations"]["test_acc_paper"][0] for r in res.records])
     loss = np.array([r["evaluations"]["test_loss"] for r in res.records])
+
     return {
         "n_seeds": int(success.size),
         "success_paper_readout": int(success.sum()),
@@ -287,6 +300,7 @@ def _baselines(exp: Experiment, n_seeds: int, data_path) -> dict[str, Any]:
             "accuracies": acc.tolist(),
             "paper": {"all_acc_mean": exp.paper_stats[key]},
         }
+
     acc = np.asarray(fm_baseline(seeds=seeds))
     conditions["fm"] = {
         "n_seeds": int(acc.size),
@@ -296,6 +310,7 @@ def _baselines(exp: Experiment, n_seeds: int, data_path) -> dict[str, Any]:
         "accuracies": acc.tolist(),
         "paper": None,
     }
+
     return {
         "experiment": exp.name,
         "title": exp.title,

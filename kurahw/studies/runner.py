@@ -90,8 +90,10 @@ def _network(cond: Condition, seed: int, probe) -> Network:
         net = layered_network(
             cond.n_input, cond.n_hidden, 2, k_scale=cond.k_scale, seed=seed
         )
+
     if cond.fill_absent is not None:
         net = _filled(net, cond.fill_absent)
+
     if cond.seeding == "random":
         return net
     if cond.seeding == "multi-start" and cond.task == "vowels" and probe is not None:
@@ -127,6 +129,7 @@ def _index_mask(name: str, indices, size: int, what: str) -> np.ndarray:
             f"`{name}` is {list(indices)!r}; give at least one {what} index "
             f"between 0 and {size - 1}."
         )
+
     mask = np.zeros(size, dtype=bool)
     mask[idx] = True
     return mask
@@ -142,6 +145,7 @@ def _edge_mask(cond: Condition, seed: int, n_edges: int) -> np.ndarray | None:
             f"`matched_edges` is {cond.matched_edges} for a network of {n_edges} "
             f"edges; choose between 1 and {n_edges}."
         )
+
     # The paper draws the learnable edges from the seeding stream.
     chosen = np.random.default_rng(seed + 10000).choice(
         n_edges, cond.matched_edges, replace=False
@@ -157,6 +161,7 @@ def build_runs(cond: Condition, seeds: Sequence[int], data_path=None, cache=None
     probe = None
     if cond.seeding == "multi-start" and cond.task == "vowels":
         probe = seeding.paper_probe_features(data_path)
+
     nets, splits, specs = [], [], []
     for seed in seeds:
         net = _network(cond, seed, probe)
@@ -244,6 +249,7 @@ def run_conditions(
             nets += n
             splits += s
             specs += p
+
         config = TrainConfig(
             epochs=epochs, readout=readout, eval_every=eval_every, **conds[0].config
         )
@@ -268,6 +274,7 @@ def run_conditions(
                 recs.append(rec)
             records[c.name] = recs
             results[c.name] = ConditionResult(c, seeds, recs)
+
         if done is not None:
             payload = {
                 "seeds": seeds,
@@ -278,6 +285,7 @@ def run_conditions(
             }
             atomic_write_json(done, _finite(payload))
             ckpt.unlink(missing_ok=True)
+
     return results
 
 
@@ -307,6 +315,7 @@ def condition_summary(
     acc = res.test_acc(readout)
     ok = res.success(readout, criterion)
     succ = stats.mean_std(acc[ok])
+
     return {
         "n_seeds": int(acc.size),
         "n_success": int(ok.sum()),
@@ -332,6 +341,7 @@ def compare(a: ConditionResult, b: ConditionResult, readout: str, criterion: str
     welch = stats.welch(acc_a[ok_a], acc_b[ok_b])
     fisher = stats.fisher(int(ok_a.sum()), ok_a.size, int(ok_b.sum()), ok_b.size)
     overall = stats.welch(acc_a, acc_b)
+
     out = {
         "welch_t": _num(welch.t),
         "welch_p": _num(welch.p),
@@ -339,6 +349,7 @@ def compare(a: ConditionResult, b: ConditionResult, readout: str, criterion: str
         "fisher_p": _num(fisher.p),
         "all_seed_p": _num(overall.p),
     }
+
     if acc_a.size == acc_b.size and a.seeds == b.seeds:
         wil = stats.wilcoxon_paired(acc_a, acc_b)
         out.update(
@@ -353,10 +364,12 @@ def _per_seed_agreement(res: ConditionResult, paper, readout: str) -> dict:
     """Seed-by-seed comparison with the paper's released accuracies, if known."""
     if not paper or "accuracies" not in paper:
         return {}
+
     ours = res.test_acc(readout)
     theirs = np.asarray(paper["accuracies"], dtype=float)
     k = min(ours.size, theirs.size)
     ours, theirs = ours[:k], theirs[:k]
+
     return {
         "per_seed_vs_paper": {
             "seeds": k,
@@ -396,6 +409,7 @@ def summarize(
     }
     if exp.alternatives:
         summary["alternatives"] = block(exp.alternatives)
+
     comparisons = {}
     for a, b in exp.comparisons:
         if a in results and b in results:
@@ -404,5 +418,6 @@ def summarize(
             )
     if comparisons:
         summary["comparisons"] = comparisons
+
     summary["paper_stats"] = exp.paper_stats
     return summary

@@ -48,6 +48,7 @@ def train_condition(
         data_path=data_path,
         progress=progress,
     )
+
     res = results[cond.name]
     summary = {
         "condition": cond.name,
@@ -64,6 +65,7 @@ def train_condition(
         "readouts": {r: condition_summary(res, r, "test") for r in READOUTS},
         "seconds": round(time.perf_counter() - started, 1),
     }
+
     doc = {
         "title": f"Training {cond.name} on {cond.task}",
         "readout": readout,
@@ -73,6 +75,7 @@ def train_condition(
         report._histogram(doc, out / "accuracy_histogram.png"),
         report._curves(results, readout, out / "learning_curves.png"),
     ]
+
     atomic_write_json(out / "summary.json", summary)
     atomic_write_text(out / "report.md", _markdown(summary))
     return summary
@@ -85,6 +88,7 @@ def console_summary(summary: dict[str, Any]) -> str:
         f"{summary['readouts']['paper']['n_seeds']} seeds, "
         f"{summary['seconds']:.1f} s"
     ]
+
     for r, e in summary["readouts"].items():
         mean = e["success_acc_mean"]
         lines.append(
@@ -107,6 +111,7 @@ def _markdown(summary: dict[str, Any]) -> str:
         "| readout | success | success acc. % | all-seed % |",
         "|---|---|---|---|",
     ]
+
     for r, e in summary["readouts"].items():
         lines.append(
             f"| {r} | {e['n_success']}/{e['n_seeds']} | "

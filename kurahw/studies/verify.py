@@ -75,6 +75,7 @@ def identity_row(
     epc, _, _ = ep_gradient(
         net, targets, beta, free=free, centered=True, tol=_SOLVE_TOL
     )
+
     row = {
         "n": n,
         "edges": net.n_edges,
@@ -87,6 +88,7 @@ def identity_row(
         "cos_centered_exact": cosine(_free_nodes(epc.omega), _free_nodes(exact.omega)),
         "cos_k_ep_exact": cosine(ep.coupling, exact.coupling),
     }
+
     if finite_differences:
         fd = finite_difference_gradient(
             net, targets, eps=eps, theta=free.theta, wrt_coupling=False, tol=_SOLVE_TOL
@@ -118,15 +120,18 @@ def identity(
         rows.append(identity_row(n, seed=seed, beta=beta, eps=eps))
         if progress:
             progress(1)
+
     seeds = []
     for s in range(robustness_seeds):
         seeds.append(identity_row(robustness_n, seed=s, beta=beta, eps=eps))
         if progress:
             progress(1)
+
     cos = [r["cos_ep_fd"] for r in seeds]
     for r in seeds:  # keep the record small: vectors only for the size sweep
         for key in ("grad_exact", "grad_ep", "grad_fd"):
             r.pop(key, None)
+
     return {
         "study": "identity",
         "beta": beta,
@@ -183,6 +188,7 @@ def finite_beta(
         rows.append(row)
         if progress:
             progress(1)
+
     summary = {}
     for name in ("two_phase", "centered"):
         cos = np.array([r[f"cos_{name}"] for r in rows])
@@ -193,6 +199,7 @@ def finite_beta(
             "scale_error_mean": float(err.mean()),
             "scale_error_std": float(err.std()),
         }
+
     return {
         "study": "finite-beta",
         "n": n,
@@ -253,11 +260,13 @@ def asymmetry(
                     1.5 * (k + k.T) / 2, net.omega, outputs=net.outputs
                 )
                 free = solve(net, tol=_SOLVE_TOL).raise_for_status()
+
             trng = np.random.default_rng(seed + 2000)
             out = list(net.outputs)
             targets = free.theta[out] + trng.uniform(
                 -_TARGET_SPREAD, _TARGET_SPREAD, len(out)
             )
+
             ep, _, _ = ep_gradient(net, targets, beta, free=free, tol=_SOLVE_TOL)
             fd = finite_difference_gradient(
                 net,
@@ -272,6 +281,7 @@ def asymmetry(
             cos_exact.append(cosine(_free_nodes(ex.omega), _free_nodes(fd.omega)))
             if progress:
                 progress(1)
+
         rows.append(
             {
                 "asymmetry": level,
@@ -283,4 +293,5 @@ def asymmetry(
                 "cos": cos,
             }
         )
+
     return {"study": "asymmetry", "n": n, "beta": beta, "eps": eps, "rows": rows}

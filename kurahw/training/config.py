@@ -112,6 +112,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"`{name}` must be > 0, got {value!r}.")
+
         for name in ("omega_bounds", "coupling_bounds"):
             lo, hi = getattr(self, name)
             if not lo < hi:
@@ -123,6 +124,7 @@ class TrainConfig:
                 f"`coupling_bounds` starts at {self.coupling_bounds[0]!r}; couplings "
                 "cannot be negative."
             )
+
         _choice("readout", self.readout, READOUTS)
         _choice("gradient", self.gradient, ("ep", "finite-difference"))
         _choice("nudge_form", self.nudge_form, ("quadratic", "injection"))
@@ -130,6 +132,7 @@ class TrainConfig:
         for name in ("eval_every", "paper_eval_draws_every", "recenter_every"):
             if getattr(self, name) is not None:
                 _whole(name, getattr(self, name), 1)
+
         object.__setattr__(self, "omega_bounds", tuple(map(float, self.omega_bounds)))
         object.__setattr__(
             self, "coupling_bounds", tuple(map(float, self.coupling_bounds))
@@ -226,6 +229,7 @@ class TaskData:
                 f"The split has {xs.shape[1]} training and {xt.shape[1]} test "
                 "samples; both must be non-empty."
             )
+
         for name, arr in (("x_train", xs), ("x_test", xt)):
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"`{name}` contains NaN or infinite values.")
@@ -240,12 +244,14 @@ class TaskData:
         splits = list(splits)
         if not splits:
             raise ValueError("`splits` is empty; give one split per member.")
+
         sizes = {(len(s.y_train), len(s.y_test)) for s in splits}
         if len(sizes) != 1:
             raise ValueError(
                 f"Members' splits differ in size {sorted(sizes)}; every member of a "
                 "batch needs the same number of training and test samples."
             )
+
         return cls(
             np.stack([s.x_train for s in splits]).astype(float),
             np.stack([s.y_train for s in splits]).astype(np.int64),

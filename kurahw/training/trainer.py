@@ -117,12 +117,14 @@ class TrainResult:
                 "unstable",
             )
         }
+
         per_eval = {
             k: h[k][:, b].tolist()
             for k in ("test_acc_paper", "test_acc_target", "test_loss", "test_counted")
         }
         if "cond" in h:
             per_eval["cond"] = h["cond"][:, b].tolist()
+
         return {
             "spec": self.specs[b].to_dict(),
             "final_test_acc": {r: float(self.final_test_acc(r)[b]) for r in READOUTS},
@@ -169,6 +171,7 @@ class Trainer:
         self.specs = list(specs)
         self.config = config or TrainConfig()
         self.progress = progress
+
         info = backend.info
         self._check(info)
 
@@ -184,6 +187,7 @@ class Trainer:
         self._edge_mask = np.stack(
             [self._edges_mask(s, info.n_edges) for s in self.specs]
         )
+
         # Bounds per node: inputs are set by the data and never clipped.
         free_nodes = np.ones(n, dtype=bool)
         free_nodes[self._inputs] = False
@@ -212,6 +216,7 @@ class Trainer:
                 f"Samples have {data.x_train.shape[2]} features but the network has "
                 f"{len(info.inputs)} input oscillators; they must match."
             )
+
         p = len(info.outputs)
         for name, y in (("y_train", data.y_train), ("y_test", data.y_test)):
             if y.min() < 0 or y.max() >= p:
@@ -219,6 +224,7 @@ class Trainer:
                     f"`{name}` holds classes {sorted(set(np.unique(y).tolist()))} but "
                     f"the network has {p} outputs (classes 0..{p - 1})."
                 )
+
         if cfg.warm_start == "chain" and not info.can_preset_phases:
             raise ValueError(
                 f"warm_start='chain' needs a backend that can preset phases; the "
@@ -252,6 +258,7 @@ class Trainer:
                     f"{[i for i in inputs if mask[i]]} learnable; input frequencies "
                     "are set by the data. Clear those flags."
                 )
+
         if spec.lr_omega > 0 and not mask.any():
             raise ValueError(
                 f"`omega_mask` of seed {spec.seed} selects no node but lr_omega is "
@@ -262,6 +269,7 @@ class Trainer:
     def _edges_mask(self, spec: RunSpec, m: int) -> np.ndarray:
         if spec.edge_mask is None:
             return np.ones(m, dtype=bool)
+
         mask = np.asarray(spec.edge_mask, dtype=bool)
         if mask.shape != (m,):
             raise ValueError(
@@ -290,6 +298,7 @@ class Trainer:
         """
         cfg, be = self.config, self.backend
         started = time.perf_counter()
+
         state = self._load(checkpoint) if checkpoint else None
         if state is None:
             self._rngs = [np.random.default_rng(s.seed) for s in self.specs]
@@ -305,6 +314,7 @@ class Trainer:
         for epoch in range(first, cfg.epochs + 1):
             self._epoch(epoch)
             self._after_epoch(epoch)
+
             if cfg.paper_eval_draws_every and (
                 epoch == 1
                 or epoch % cfg.paper_eval_draws_every == 0
@@ -346,6 +356,7 @@ class Trainer:
                 "unstable",
             )
         }
+
         hist["train_loss"] = np.zeros((e, b))
         for k in ("eval_epochs", "test_acc_paper", "test_acc_target", "test_loss"):
             hist[k] = []
@@ -392,6 +403,7 @@ class Trainer:
             unstable |= ~nudged.stable & step
             if cfg.require_stable:
                 step &= nudged.stable
+
             h["skipped_free"][e] += ~ok
             h["skipped_nudge"][e] += ok & ~step
             h["unstable"][e] += unstable
@@ -421,6 +433,7 @@ class Trainer:
             g = np.minimum(np.maximum((free - nudged) / cfg.beta, -c), c)
         else:
             g = np.minimum(np.maximum(self._fd_gradient(free, targets), -c), c)
+
         # np.where, not a product with the mask, so that a skipped member's
         # possibly non-finite phases never reach its parameters.
         delta = np.where(apply & self._omega_mask, self._lr_omega * g, 0.0)
@@ -451,6 +464,7 @@ class Trainer:
         omega = be.omega.copy()
         grad = np.zeros_like(omega)
         eps = cfg.fd_eps
+
         for i in np.flatnonzero(self._omega_mask.any(axis=0)):
             if i == 0:
                 continue
@@ -462,6 +476,7 @@ class Trainer:
                 m = be.settle(free)
                 values.append(loss(m.theta[:, self._out], targets))
             grad[:, i] = (values[0] - values[1]) / (2 * eps)
+
         be.program(omega=omega)
         return grad
 
@@ -469,6 +484,7 @@ class Trainer:
         cfg, be = self.config, self.backend
         if cfg.coupling_floor is not None:
             be.program(coupling=np.maximum(be.coupling, cfg.coupling_floor))
+
         if cfg.recenter_every and epoch % cfg.recenter_every == 0:
             omega = be.omega.copy()
             mask = self._omega_mask
@@ -514,6 +530,7 @@ class Trainer:
             np.where(valid, sample_loss, 0).sum(1) / np.maximum(counted, 1)
         )
         h["phases"] = phases
+
         log.info(
             "epoch %d: mean test accuracy %.3f (paper readout), %.3f (target "
             "readout) over %d members",
@@ -533,6 +550,7 @@ class Trainer:
         be.reset()
         be.set_inputs(self.data.x_train[:, 0])
         theta = be.settle().theta
+
         weight = be.coupling * np.cos(theta[:, self._ej] - theta[:, self._ei])
         batch, n = theta.shape
         lap = np.zeros((batch, n, n))
@@ -550,6 +568,7 @@ class Trainer:
         digest = hashlib.sha256()
         for arr in (d.x_train, d.y_train, d.x_test, d.y_test):
             digest.update(np.ascontiguousarray(arr).tobytes())
+
         payload = {
             "config": self.config.to_dict(),
             "specs": [s.to_dict() for s in self.specs],
@@ -567,6 +586,7 @@ class Trainer:
             "fingerprint": self._fingerprint(),
             "rngs": [rng.bit_generator.state for rng in self._rngs],
         }
+
         buf = io.BytesIO()
         np.savez(
             buf,
@@ -591,6 +611,7 @@ class Trainer:
             raise ValueError(
                 f"Checkpoint {path} cannot be read ({exc}); delete it to start over."
             ) from exc
+
         if meta.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path} is not a kurahw training checkpoint.")
         if meta["fingerprint"] != self._fingerprint():
@@ -598,6 +619,7 @@ class Trainer:
                 f"Checkpoint {path} was written by a different configuration, data "
                 "or backend; use another output folder or delete it to start over."
             )
+
         self._rngs = []
         for state in meta["rngs"]:
             rng = np.random.default_rng()
@@ -605,6 +627,7 @@ class Trainer:
             self._rngs.append(rng)
         self._omega0, self._coupling0 = stored["omega0"], stored["coupling0"]
         self.backend.program(omega=stored["omega"], coupling=stored["coupling"])
+
         hist = self._empty_history()
         for key in hist:
             value = stored[f"hist_{key}"]
