@@ -167,7 +167,8 @@ def _protocol_line(exp, summary, proto) -> str:
         f"Seeds 0–{seeds - 1}, {proto.get('epochs')} epochs (paper: {exp.seeds} "
         f"seeds, {exp.epochs} epochs); success means "
         f"{summary['success_criterion']}; readout: {summary['readout']}; backend: "
-        f"{proto.get('backend', '—')}; {summary.get('seconds', 0):.0f} s."
+        f"{proto.get('backend', '—')}; training took "
+        f"{summary.get('train_seconds', 0):.0f} s."
     )
 
 

@@ -18,7 +18,12 @@ from kurahw import stats
 from kurahw._io import atomic_write_json, atomic_write_text
 from kurahw.studies import report
 from kurahw.studies.experiments import Experiment, get_experiment
-from kurahw.studies.runner import ConditionResult, run_conditions, summarize
+from kurahw.studies.runner import (
+    ConditionResult,
+    run_conditions,
+    summarize,
+    training_seconds,
+)
 
 __all__ = ["reproduce"]
 
@@ -76,6 +81,7 @@ def reproduce(
             progress=progress,
         )
         summary = summarize(exp, results, readout)
+        summary["train_seconds"] = training_seconds(results)
         summary["analysis"] = _ANALYSES.get(exp.name, _none)(exp, results, readout)
         figures = report.figures(exp, results, summary, out)
 

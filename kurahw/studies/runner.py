@@ -29,6 +29,7 @@ from kurahw.training import READOUTS, RunSpec, TaskData, TrainConfig, Trainer
 
 __all__ = [
     "ConditionResult",
+    "training_seconds",
     "build_runs",
     "group_key",
     "run_conditions",
@@ -52,11 +53,17 @@ class ConditionResult:
     records : list of dict
         Per seed, :meth:`kurahw.training.TrainResult.member_record`, plus
         ``test_phases`` (list, shape (n_test, outputs)) and ``y_test``.
+    batch : str
+        Name of the lockstep batch the condition trained in.
+    batch_seconds : float
+        Training time of that whole batch (when it was trained, not reloaded).
     """
 
     condition: Condition
     seeds: list[int]
     records: list[dict[str, Any]]
+    batch: str = ""
+    batch_seconds: float = 0.0
 
     def test_acc(self, readout: str) -> np.ndarray:
         """Final test accuracy per seed, shape (seeds,)."""
@@ -237,7 +244,11 @@ def run_conditions(
             if stored["seeds"] == seeds and stored["epochs"] == epochs:
                 for c in conds:
                     results[c.name] = ConditionResult(
-                        c, seeds, stored["records"][c.name]
+                        c,
+                        seeds,
+                        stored["records"][c.name],
+                        slug,
+                        stored.get("seconds", 0.0),
                     )
                 if progress:
                     progress(label, epochs, epochs)
@@ -259,9 +270,8 @@ def run_conditions(
         ckpt = Path(out, "checkpoints", f"{slug}.npz") if out else None
         started = time.perf_counter()
         result = trainer.run(ckpt)
-        log.info(
-            "%s: %d runs in %.1f s", label, len(specs), time.perf_counter() - started
-        )
+        seconds = round(time.perf_counter() - started, 1)
+        log.info("%s: %d runs in %.1f s", label, len(specs), seconds)
 
         records = {}
         for k, c in enumerate(conds):
@@ -273,7 +283,7 @@ def run_conditions(
                 rec["y_test"] = splits[b].y_test.tolist()
                 recs.append(rec)
             records[c.name] = recs
-            results[c.name] = ConditionResult(c, seeds, recs)
+            results[c.name] = ConditionResult(c, seeds, recs, slug, seconds)
 
         if done is not None:
             payload = {
@@ -281,6 +291,7 @@ def run_conditions(
                 "epochs": epochs,
                 "config": config.to_dict(),
                 "backend": be.snapshot(),
+                "seconds": seconds,
                 "records": records,
             }
             atomic_write_json(done, _finite(payload))
@@ -303,6 +314,12 @@ def _finite(obj):
     if isinstance(obj, list):
         return [_finite(v) for v in obj]
     return obj
+
+
+def training_seconds(results: dict[str, ConditionResult]) -> float:
+    """Training time of all the batches behind ``results``, whenever trained."""
+    batches = {r.batch: r.batch_seconds for r in results.values()}
+    return round(float(sum(batches.values())), 1)
 
 
 # -- summarising --------------------------------------------------------------

@@ -16,7 +16,11 @@ from typing import Any
 from kurahw._io import atomic_write_json, atomic_write_text
 from kurahw.studies import report
 from kurahw.studies.experiments import Condition
-from kurahw.studies.runner import condition_summary, run_conditions
+from kurahw.studies.runner import (
+    condition_summary,
+    run_conditions,
+    training_seconds,
+)
 from kurahw.training import READOUTS
 
 __all__ = ["console_summary", "train_condition"]
@@ -64,6 +68,7 @@ def train_condition(
         "success_criterion": "final test accuracy > 0.6",
         "readouts": {r: condition_summary(res, r, "test") for r in READOUTS},
         "seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": training_seconds(results),
     }
 
     doc = {
