@@ -130,3 +130,15 @@ def test_cli_trains_a_saved_network(tmp_path, capsys):
                  "--out", str(tmp_path / "w")])  # fmt: skip
     assert code == 2
     assert "has 3 inputs and 2 outputs" in capsys.readouterr().err
+
+
+def test_training_on_the_emulator_adapts_the_protocol(tmp_path):
+    """A board cannot preset phases or nudge quadratically: the runner switches
+    to physical warm starts and injection, and records that it did."""
+    code = main(["train", "--backend", "emulator", "--seeds", "2", "--epochs", "1",
+                 "--out", str(tmp_path)])  # fmt: skip
+    assert code == 0
+    run = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
+    assert run["config"]["warm_start"] == "physical"
+    assert run["config"]["nudge_form"] == "injection"
+    assert run["backend"]["info"]["name"] == "emulator"

@@ -1,5 +1,5 @@
-"""Physical networks behind one interface: the ideal simulator, and later the
-device emulator and real boards.
+"""Physical networks behind one interface: the ideal simulator, the device
+emulator, and later real boards.
 
 Use :func:`open_backend` to get one by name.
 """
@@ -13,6 +13,7 @@ from kurahw.backends.base import (
     NudgeState,
     UnsupportedOperation,
 )
+from kurahw.backends.emulator import DeviceModel, EmulatorBackend
 from kurahw.backends.ideal import IdealBackend
 from kurahw.network import Network, NetworkBatch
 
@@ -20,6 +21,8 @@ __all__ = [
     "BACKENDS",
     "Backend",
     "BackendInfo",
+    "DeviceModel",
+    "EmulatorBackend",
     "IdealBackend",
     "Measurement",
     "NudgeState",
@@ -28,7 +31,7 @@ __all__ = [
 ]
 
 #: Backend names that :func:`open_backend` understands.
-BACKENDS = ("ideal",)
+BACKENDS = ("ideal", "emulator")
 
 
 def open_backend(spec: str, networks: Network | NetworkBatch, **options) -> Backend:
@@ -37,7 +40,8 @@ def open_backend(spec: str, networks: Network | NetworkBatch, **options) -> Back
     Parameters
     ----------
     spec : str
-        ``"ideal"``.
+        ``"ideal"``, or ``"emulator"`` (the ``typical-bench`` board; pass
+        ``model=`` for another preset or a :class:`DeviceModel`).
     networks : Network or NetworkBatch
         One network, or a batch to drive in lockstep.
     **options
@@ -45,6 +49,8 @@ def open_backend(spec: str, networks: Network | NetworkBatch, **options) -> Back
     """
     if spec == "ideal":
         return IdealBackend(networks, **options)
+    if spec == "emulator":
+        return EmulatorBackend(networks, **options)
     raise ValueError(
         f"`backend` is {spec!r}; available backends: {', '.join(BACKENDS)}."
     )

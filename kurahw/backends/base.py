@@ -78,6 +78,8 @@ class BackendInfo:
     can_preset_phases : bool
         Whether :meth:`Backend.settle` accepts a starting state ``theta0``. A real
         board can only start from where it is.
+    nudge_forms : tuple of str
+        The output drives it can apply; a board can only inject.
     """
 
     name: str
@@ -94,6 +96,7 @@ class BackendInfo:
     coupling_resolution: float | None = None
     phase_resolution: float | None = None
     can_preset_phases: bool = False
+    nudge_forms: tuple[str, ...] = ("quadratic", "injection")
 
     @property
     def n_edges(self) -> int:
@@ -117,6 +120,7 @@ class BackendInfo:
             "coupling_resolution": self.coupling_resolution,
             "phase_resolution": self.phase_resolution,
             "can_preset_phases": self.can_preset_phases,
+            "nudge_forms": list(self.nudge_forms),
         }
 
 

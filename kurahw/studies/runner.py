@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +265,7 @@ def run_conditions(
             epochs=epochs, readout=readout, eval_every=eval_every, **conds[0].config
         )
         be = open_backend(backend, NetworkBatch.stack(nets))
+        config = _fit_to_backend(config, be.info)
         tick = (lambda e, lab=label: progress(lab, e, epochs)) if progress else None
         trainer = Trainer(be, TaskData.stack(splits), specs, config, progress=tick)
         ckpt = Path(out, "checkpoints", f"{slug}.npz") if out else None
@@ -298,6 +299,20 @@ def run_conditions(
             ckpt.unlink(missing_ok=True)
 
     return results
+
+
+def _fit_to_backend(config: TrainConfig, info) -> TrainConfig:
+    """The protocol a backend can run: a board starts every settle from where it
+    is and can only nudge by injection."""
+    changes = {}
+    if config.warm_start == "chain" and not info.can_preset_phases:
+        changes["warm_start"] = "physical"
+    if config.nudge_form not in info.nudge_forms:
+        changes["nudge_form"] = info.nudge_forms[0]
+    if changes:
+        log.warning("The %s backend runs with %s.", info.name, changes)
+        config = replace(config, **changes)
+    return config
 
 
 def _slug(text: str) -> str:
