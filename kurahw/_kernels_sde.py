@@ -84,14 +84,16 @@ def settle_batch(
     window,
     keys,
     residual,
+    reaction,
 ):
     """Integrate every member for ``n_steps`` steps of ``dt`` and measure lock.
 
     Dynamics, in the frame rotating at the mean natural frequency::
 
         dtheta_i = (omega_i - mean(omega) + sum_j K_ij sin(theta_j - theta_i)
-                    - [i output] beta sin(theta_i - theta_0 - target_i)) dt
-                   + sigma dW_i
+                    - [i output] beta sin(theta_i - theta_0 - target_i)
+                    + [i = 0] reaction beta sum_o sin(theta_o - theta_0 - target_o))
+                   dt + sigma dW_i
 
     Parameters
     ----------
@@ -123,6 +125,9 @@ def settle_batch(
         Filled on exit with the lock indicator: the largest mean frequency
         difference to node 0 over the window (rad per unit time), estimated
         from the mean phases of its two halves; inf if non-finite.
+    reaction : float
+        1.0 to drive node 0 with the opposite of the summed injection (no net
+        torque: the nudged state of the paper's model), 0.0 for none.
     """
     batch, n = theta.shape
     m = ei.shape[0]
@@ -165,7 +170,9 @@ def settle_batch(
                 if nudged:
                     for q in range(p):
                         o = out_idx[q]
-                        force[o] -= beta[b] * np.sin(th[o] - th[0] - targets[b, q])
+                        pull = beta[b] * np.sin(th[o] - th[0] - targets[b, q])
+                        force[o] -= pull
+                        force[0] += reaction * pull
                 if amp > 0.0:
                     state = _normals(state, noise)
                     for i in range(n):

@@ -494,3 +494,19 @@ def test_the_trainer_runs_on_the_emulator():
     # Test set before and after the epoch, two settles per training sample.
     assert be.settles == 4 + 2 * 6 + 4
     assert np.isfinite(result.final_test_acc("paper")).all()
+
+
+def test_balanced_injection_gives_the_papers_nudged_state(batch):
+    """Driving node 0 with the opposite of the summed injection leaves no net
+    torque, so the integrated nudged state is the pinned-reference state of
+    the paper's model (the exact solve), unlike the plain injection above."""
+    dyn = EmulatorBackend(batch, DYNAMIC.replace(balanced_nudge=True))
+    exact = EmulatorBackend(batch, "ideal")
+    targets = np.array([-0.2, 0.2])
+    for be in (dyn, exact):
+        be.set_inputs(INPUTS)
+        be.settle()
+        be.nudge(targets, 0.1)
+    got, pinned = dyn.settle(), exact.settle()
+    np.testing.assert_allclose(got.theta, pinned.theta, atol=1e-9)
+    assert got.stable.all()

@@ -109,6 +109,11 @@ class DeviceModel:
         Resolution of the injection strength; None for continuous.
     nudge_max : float
         Largest injection strength ``|beta|``.
+    balanced_nudge : bool
+        Also drive node 0 with the opposite of the summed output injection, so
+        that the nudge exerts no net torque on the network. Without it the
+        injection shifts the common frequency and the nudged state is not the
+        paper's (see ``docs/emulator.md``); with it, it is.
     settle_time : float or None
         Time a settle lasts (model units). None: settle by an exact solve of
         the paper's model instead of integrating the dynamics.
@@ -157,6 +162,7 @@ class DeviceModel:
     coupling_asymmetry: float = 0.01
     nudge_bits: int | None = 8
     nudge_max: float = 0.5
+    balanced_nudge: bool = False
     settle_time: float | None = 10.0
     dt: float = 0.02
     phase_noise: float = 0.02
@@ -848,7 +854,7 @@ class EmulatorBackend(Backend):
             np.ascontiguousarray(omega), self._out, targets,
             np.ascontiguousarray(beta, dtype=float), theta, float(model.dt),
             n_steps, substeps.astype(np.int64), float(model.phase_noise), window,
-            keys, residual,
+            keys, residual, 1.0 if model.balanced_nudge else 0.0,
         )  # fmt: skip
 
         status = np.where(
