@@ -259,3 +259,29 @@ def test_chain_warm_starts_need_a_backend_that_can_preset_phases(vowels):
     object.__setattr__(be.info, "can_preset_phases", False)
     with pytest.raises(ValueError, match="warm_start='physical'"):
         Trainer(be, data, specs, TrainConfig())
+
+
+def test_steps_below_an_actuator_step_accumulate(vowels):
+    """On a board with coarse frequency codes (6 bits: steps of 0.127), every
+    single update (at most 0.01 * 2) is below half a code step; the trainer
+    keeps the requested values, so the codes still move once the steps add up,
+    close to where continuous actuators would have taken them."""
+    from kurahw.backends import DeviceModel, EmulatorBackend
+
+    features, labels = vowels
+    nets = NetworkBatch.stack([layered_network(seed=s) for s in (0, 1)])
+    data = TaskData.stack([vowel_split(features, labels, s) for s in (0, 1)])
+    specs = [RunSpec(seed=s, lr_omega=0.01) for s in (0, 1)]
+    cfg = TrainConfig(epochs=3, warm_start="physical", nudge_form="injection")
+    moved = {}
+    for bits in (None, 6):
+        model = DeviceModel.from_preset("ideal").replace(omega_bits=bits)
+        board = EmulatorBackend(nets, model)
+        start = board.omega.copy()
+        moved[bits] = train(board, data, specs, cfg).omega[:, 2:] - start[:, 2:]
+
+    step = 8.0 / 63
+    assert 0.01 * 2 < step / 2
+    assert (np.abs(moved[6]) > step / 2).any()
+    np.testing.assert_allclose(moved[6] / step, np.round(moved[6] / step), atol=1e-9)
+    np.testing.assert_allclose(moved[6], moved[None], atol=step / 2 + 0.01)

@@ -304,6 +304,8 @@ class Trainer:
             self._rngs = [np.random.default_rng(s.seed) for s in self.specs]
             self._omega0 = be.omega.copy()
             self._coupling0 = be.coupling.copy()
+            self._omega_req = self._omega0.copy()
+            self._coupling_req = self._coupling0.copy()
             self._hist = self._empty_history()
             first = 1
             self._evaluate(0)
@@ -436,10 +438,14 @@ class Trainer:
 
         # np.where, not a product with the mask, so that a skipped member's
         # possibly non-finite phases never reach its parameters.
+        # Steps accumulate on the requested values, not on what the actuators
+        # realised: a step smaller than an actuator's resolution is kept until
+        # the sum of steps moves the code, as mixed-precision training does.
         delta = np.where(apply & self._omega_mask, self._lr_omega * g, 0.0)
-        new_omega = np.minimum(
-            np.maximum(be.omega - delta, self._omega_lo), self._omega_hi
+        self._omega_req = np.minimum(
+            np.maximum(self._omega_req - delta, self._omega_lo), self._omega_hi
         )
+        new_omega = self._with_inputs(self._omega_req)
 
         new_coupling = None
         if self._learn_coupling:
@@ -449,7 +455,8 @@ class Trainer:
             gk = np.minimum(np.maximum((cos_free - cos_nudged) / cfg.beta, -c), c)
             delta = np.where(apply & self._edge_mask, self._lr_coupling * gk, 0.0)
             lo, hi = cfg.coupling_bounds
-            new_coupling = np.minimum(np.maximum(be.coupling - delta, lo), hi)
+            new_coupling = np.minimum(np.maximum(self._coupling_req - delta, lo), hi)
+            self._coupling_req = new_coupling
         be.program(omega=new_omega, coupling=new_coupling)
 
     def _fd_gradient(self, free: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -483,14 +490,22 @@ class Trainer:
     def _after_epoch(self, epoch: int) -> None:
         cfg, be = self.config, self.backend
         if cfg.coupling_floor is not None:
-            be.program(coupling=np.maximum(be.coupling, cfg.coupling_floor))
+            self._coupling_req = np.maximum(self._coupling_req, cfg.coupling_floor)
+            be.program(coupling=self._coupling_req)
 
         if cfg.recenter_every and epoch % cfg.recenter_every == 0:
-            omega = be.omega.copy()
+            omega = self._omega_req
             mask = self._omega_mask
             mean = np.where(mask, omega, 0).sum(1) / np.maximum(mask.sum(1), 1)
-            omega -= np.where(mask, cfg.recenter_fraction * mean[:, None], 0.0)
-            be.program(omega=omega)
+            omega = omega - np.where(mask, cfg.recenter_fraction * mean[:, None], 0.0)
+            self._omega_req = omega
+            be.program(omega=self._with_inputs(omega))
+
+    def _with_inputs(self, omega: np.ndarray) -> np.ndarray:
+        """``omega`` with the input oscillators at their current sample's values."""
+        full = omega.copy()
+        full[:, self._inputs] = self.backend.omega[:, self._inputs]
+        return full
 
     # -- evaluation -------------------------------------------------------------
 
@@ -595,6 +610,8 @@ class Trainer:
             coupling=self.backend.coupling,
             omega0=self._omega0,
             coupling0=self._coupling0,
+            omega_req=self._omega_req,
+            coupling_req=self._coupling_req,
             **arrays,
         )
         atomic_write_bytes(path, buf.getvalue())
@@ -627,6 +644,8 @@ class Trainer:
             self._rngs.append(rng)
         self._omega0, self._coupling0 = stored["omega0"], stored["coupling0"]
         self.backend.program(omega=stored["omega"], coupling=stored["coupling"])
+        self._omega_req = stored["omega_req"]
+        self._coupling_req = stored["coupling_req"]
 
         hist = self._empty_history()
         for key in hist:
