@@ -98,6 +98,24 @@ class BackendInfo:
     can_preset_phases: bool = False
     nudge_forms: tuple[str, ...] = ("quadratic", "injection")
 
+    @classmethod
+    def of_batch(cls, name: str, batch, **limits) -> BackendInfo:
+        """The info of a backend called ``name`` holding ``batch`` (a
+        :class:`kurahw.network.NetworkBatch`): structure and roles from its
+        template, ``limits`` for the remaining fields."""
+        t = batch.template
+        return cls(
+            name=name,
+            n=t.n,
+            edges=t.edges,
+            inputs=t.inputs,
+            hidden=t.hidden,
+            outputs=t.outputs,
+            input_gain=t.input_gain,
+            batch=batch.batch_size,
+            **limits,
+        )
+
     @property
     def n_edges(self) -> int:
         """Number of coupled pairs."""

@@ -400,15 +400,9 @@ class EmulatorBackend(Backend):
         seeds = _member_seeds(seed, size)
 
         super().__init__(
-            BackendInfo(
-                name="emulator",
-                n=t.n,
-                edges=t.edges,
-                inputs=t.inputs,
-                hidden=t.hidden,
-                outputs=t.outputs,
-                input_gain=t.input_gain,
-                batch=size,
+            BackendInfo.of_batch(
+                "emulator",
+                batch,
                 omega_range=model.omega_range,
                 coupling_range=model.coupling_range,
                 omega_resolution=_step(model.omega_range, model.omega_bits),

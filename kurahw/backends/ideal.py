@@ -40,27 +40,14 @@ class IdealBackend(Backend):
             if isinstance(networks, NetworkBatch)
             else NetworkBatch.stack([networks])
         )
-        t = batch.template
-        super().__init__(
-            BackendInfo(
-                name="ideal",
-                n=t.n,
-                edges=t.edges,
-                inputs=t.inputs,
-                hidden=t.hidden,
-                outputs=t.outputs,
-                input_gain=t.input_gain,
-                batch=batch.batch_size,
-                can_preset_phases=True,
-            )
-        )
+        super().__init__(BackendInfo.of_batch("ideal", batch, can_preset_phases=True))
 
         # The solver's own batch kernel choice depends on the batch size only,
         # so a member's results do not depend on what the other members do.
         self._solver = Solver(batch, tol=tol, max_iter=max_iter)
         self._omega = np.array(batch.omega)
         self._coupling = np.array(batch.coupling)
-        self._theta = np.zeros((batch.batch_size, t.n))
+        self._theta = np.zeros((batch.batch_size, batch.template.n))
         self.tol = tol
 
     def _program(self, omega, coupling):
