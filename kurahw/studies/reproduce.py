@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from kurahw import stats
-from kurahw._io import atomic_write_json, atomic_write_text
+from kurahw._io import atomic_write_json, atomic_write_text, json_safe
 from kurahw.studies import report
 from kurahw.studies.experiments import Experiment, get_experiment
 from kurahw.studies.runner import (
@@ -95,21 +95,9 @@ def reproduce(
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["figures"] = figures
 
-    atomic_write_json(out / "summary.json", _clean(summary))
+    atomic_write_json(out / "summary.json", json_safe(summary))
     atomic_write_text(out / "report.md", report.markdown(exp, summary))
     return summary
-
-
-def _clean(obj):
-    if isinstance(obj, float):
-        return None if not np.isfinite(obj) else obj
-    if isinstance(obj, np.generic):
-        return _clean(obj.item())
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 # -- experiment-specific analyses -----------------------------------------------
@@ -194,43 +182,34 @@ def _stabilization(exp, results, readout):
 
 
 def _spectral(exp, results, readout):
-    random = results["random"].success(readout, exp.success)
-    spectral = results["spectral"].success(readout, exp.success)
-    out: dict[str, Any] = {
-        "rescued": int((~random & spectral).sum()),
-        "lost": int((random & ~spectral).sum()),
+    return {
+        **_rescued_lost(exp, results, "random", "spectral", readout),
+        "readout_question": _readout_question(results),
     }
-
-    out["readout_question"] = {
-        name: readout_evidence(res) for name, res in results.items()
-    }
-    return out
 
 
 def _generalization(exp, results, readout):
-    out = {}
-    for a, b in exp.comparisons:
-        ra, rb = (
-            results[a].success(readout, exp.success),
-            results[b].success(readout, exp.success),
-        )
-        out[a.split("/")[0]] = {
-            "rescued": int((~ra & rb).sum()),
-            "lost": int((ra & ~rb).sum()),
-        }
-
-    out["readout_question"] = {
-        name: readout_evidence(res) for name, res in results.items()
+    out = {
+        a.split("/")[0]: _rescued_lost(exp, results, a, b, readout)
+        for a, b in exp.comparisons
     }
+    out["readout_question"] = _readout_question(results)
     return out
 
 
 def _readout(exp, results, readout):
-    return {
-        "readout_question": {
-            name: readout_evidence(res) for name, res in results.items()
-        }
-    }
+    return {"readout_question": _readout_question(results)}
+
+
+def _rescued_lost(exp, results, before: str, after: str, readout: str) -> dict:
+    """Seeds that succeed under ``after`` but not ``before``, and the reverse."""
+    a = results[before].success(readout, exp.success)
+    b = results[after].success(readout, exp.success)
+    return {"rescued": int((~a & b).sum()), "lost": int((a & ~b).sum())}
+
+
+def _readout_question(results) -> dict[str, Any]:
+    return {name: readout_evidence(res) for name, res in results.items()}
 
 
 def readout_evidence(res: ConditionResult) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from kurahw import seeding, stats
-from kurahw._io import atomic_write_json
+from kurahw._io import atomic_write_json, json_safe
 from kurahw.backends import open_backend
 from kurahw.data import load_vowels, vowel_split
 from kurahw.network import Network, NetworkBatch, layered_network
@@ -295,7 +295,7 @@ def run_conditions(
                 "seconds": seconds,
                 "records": records,
             }
-            atomic_write_json(done, _finite(payload))
+            atomic_write_json(done, json_safe(payload))
             ckpt.unlink(missing_ok=True)
 
     return results
@@ -318,17 +318,6 @@ def _fit_to_backend(config: TrainConfig, info) -> TrainConfig:
 def _slug(text: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in text)
     return keep[:120]
-
-
-def _finite(obj):
-    """JSON-safe copy: NaN becomes None."""
-    if isinstance(obj, float):
-        return None if obj != obj else obj
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def training_seconds(results: dict[str, ConditionResult]) -> float:
