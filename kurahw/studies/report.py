@@ -15,7 +15,14 @@ import numpy as np
 
 from kurahw._io import atomic_write_bytes
 
-__all__ = ["figures", "markdown"]
+__all__ = [
+    "accuracy_cell",
+    "accuracy_histogram",
+    "figures",
+    "learning_curves",
+    "markdown",
+    "percent",
+]
 
 _BINS = np.linspace(0, 1, 11)
 
@@ -23,7 +30,8 @@ _BINS = np.linspace(0, 1, 11)
 # -- markdown -----------------------------------------------------------------
 
 
-def _pct(x, digits: int = 1) -> str:
+def percent(x, digits: int = 1) -> str:
+    """A fraction as a percentage for a table cell; a dash for None."""
     return "—" if x is None else f"{100 * x:.{digits}f}"
 
 
@@ -33,11 +41,15 @@ def _count(entry: dict | None) -> str:
     return f"{entry['n_success']}/{entry['n_seeds']}"
 
 
-def _acc(entry: dict | None, key="success_acc_mean", std_key="success_acc_std"):
+def accuracy_cell(
+    entry: dict | None, key="success_acc_mean", std_key="success_acc_std"
+) -> str:
+    """A summary entry's mean accuracy, with its spread where known, as a
+    table cell in percent."""
     if not entry or entry.get(key) is None:
         return "—"
     std = entry.get(std_key)
-    return _pct(entry[key]) + (f" ± {_pct(std)}" if std is not None else "")
+    return percent(entry[key]) + (f" ± {percent(std)}" if std is not None else "")
 
 
 def _table(block: dict[str, Any]) -> list[str]:
@@ -50,9 +62,10 @@ def _table(block: dict[str, Any]) -> list[str]:
     for name, e in block.items():
         paper = e.get("paper")
         lines.append(
-            f"| {name} | {_count(e)} | {_count(paper)} | {_acc(e)} | {_acc(paper)} | "
-            f"{_pct(e.get('all_acc_mean'))} | "
-            f"{_pct(paper.get('all_acc_mean')) if paper else '—'} |"
+            f"| {name} | {_count(e)} | {_count(paper)} | {accuracy_cell(e)} | "
+            f"{accuracy_cell(paper)} | "
+            f"{percent(e.get('all_acc_mean'))} | "
+            f"{percent(paper.get('all_acc_mean')) if paper else '—'} |"
         )
     return lines
 
@@ -66,7 +79,8 @@ def _other_readout_table(block: dict[str, Any]) -> list[str]:
     for name, e in block.items():
         for r in e.get("readouts", {}).values():
             lines.append(
-                f"| {name} | {_count(r)} | {_acc(r)} | {_pct(r['all_acc_mean'])} |"
+                f"| {name} | {_count(r)} | {accuracy_cell(r)} | "
+                f"{percent(r['all_acc_mean'])} |"
             )
     return lines
 
@@ -257,8 +271,10 @@ def _save(fig, path: Path) -> str:
 
 def figures(exp, results, summary: dict[str, Any], out: Path) -> list[str]:
     """Write the experiment's PNG figures into ``out``; return their names."""
-    names = [_histogram(summary, out / "accuracy_histogram.png")]
-    names.append(_curves(results, summary["readout"], out / "learning_curves.png"))
+    names = [accuracy_histogram(summary, out / "accuracy_histogram.png")]
+    names.append(
+        learning_curves(results, summary["readout"], out / "learning_curves.png")
+    )
     if exp.name == "spectral":
         names.append(_per_seed(summary, out / "per_seed.png"))
     question = summary.get("analysis", {}).get("readout_question")
@@ -267,7 +283,7 @@ def figures(exp, results, summary: dict[str, Any], out: Path) -> list[str]:
     return names
 
 
-def _histogram(summary, path: Path) -> str:
+def accuracy_histogram(summary, path: Path) -> str:
     block = {**summary["conditions"], **summary.get("alternatives", {})}
     k = len(block)
     cols = min(k, 4)
@@ -295,7 +311,7 @@ def _histogram(summary, path: Path) -> str:
     return _save(fig, path)
 
 
-def _curves(results, readout: str, path: Path) -> str:
+def learning_curves(results, readout: str, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 4), constrained_layout=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 

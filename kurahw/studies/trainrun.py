@@ -77,8 +77,8 @@ def train_condition(
         "conditions": {cond.name: summary["readouts"][readout]},
     }
     summary["figures"] = [
-        report._histogram(doc, out / "accuracy_histogram.png"),
-        report._curves(results, readout, out / "learning_curves.png"),
+        report.accuracy_histogram(doc, out / "accuracy_histogram.png"),
+        report.learning_curves(results, readout, out / "learning_curves.png"),
     ]
 
     atomic_write_json(out / "summary.json", summary)
@@ -120,7 +120,7 @@ def _markdown(summary: dict[str, Any]) -> str:
     for r, e in summary["readouts"].items():
         lines.append(
             f"| {r} | {e['n_success']}/{e['n_seeds']} | "
-            f"{report._acc(e)} | {report._pct(e['all_acc_mean'])} |"
+            f"{report.accuracy_cell(e)} | {report.percent(e['all_acc_mean'])} |"
         )
     lines.append("")
     lines += [f"![{f}]({f})" for f in summary["figures"]]
