@@ -14,6 +14,7 @@ couplings. Nothing is differentiated.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -578,7 +579,10 @@ class Trainer:
 
     # -- checkpoints ------------------------------------------------------------
 
+    @functools.cached_property
     def _fingerprint(self) -> str:
+        """What a checkpoint must have been written by; computed once, since it
+        goes into the checkpoint after every epoch."""
         d = self.data
         digest = hashlib.sha256()
         for arr in (d.x_train, d.y_train, d.x_test, d.y_test):
@@ -598,7 +602,7 @@ class Trainer:
         meta = {
             "format": CHECKPOINT_FORMAT,
             "epoch": epoch,
-            "fingerprint": self._fingerprint(),
+            "fingerprint": self._fingerprint,
             "rngs": [rng.bit_generator.state for rng in self._rngs],
         }
 
@@ -631,7 +635,7 @@ class Trainer:
 
         if meta.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path} is not a kurahw training checkpoint.")
-        if meta["fingerprint"] != self._fingerprint():
+        if meta["fingerprint"] != self._fingerprint:
             raise ValueError(
                 f"Checkpoint {path} was written by a different configuration, data "
                 "or backend; use another output folder or delete it to start over."
