@@ -157,7 +157,6 @@ def _index_list(text: str) -> tuple[int, ...]:
 
 def _add_train(sub) -> None:
     from kurahw import seeding
-    from kurahw.backends import BACKENDS
 
     tr = sub.add_parser(
         "train",
@@ -230,9 +229,106 @@ def _add_train(sub) -> None:
     tr.add_argument("--epochs", type=_positive(int), default=200)
     tr.add_argument("--beta", type=_positive(float), default=0.1)
     tr.add_argument("--eval-every", type=_positive(int), default=10)
-    tr.add_argument("--backend", choices=BACKENDS, default="ideal")
+    tr.add_argument(
+        "--mitigation",
+        default="none",
+        help="how each gradient is measured: none, average, large-beta, centered, "
+        "lockin, or e.g. lockin+average (see kurahw.training.mitigation)",
+    )
+    _add_device(tr)
     tr.add_argument("--data", metavar="PATH", help="vowel data file")
     tr.add_argument("--out", metavar="DIR", required=True, help="output folder")
+
+
+def _add_device(parser) -> None:
+    """The backend and, for the emulator, the board's figures."""
+    from kurahw.backends import BACKENDS
+    from kurahw.backends.emulator import PRESETS
+
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="emulator",
+        help="the physical network: the device emulator (default) or the ideal "
+        "simulator",
+    )
+    parser.add_argument(
+        "--device",
+        choices=PRESETS,
+        default="typical-bench",
+        help="emulator preset (default typical-bench)",
+    )
+    parser.add_argument(
+        "--device-set",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="change one emulator figure, e.g. tdc_jitter_s=1e-12 or "
+        "balanced_nudge=true (repeatable; names as in kurahw.DeviceModel)",
+    )
+    parser.add_argument(
+        "--board-seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the emulated boards' flaws and noise (board b of the batch "
+        "draws from this and b)",
+    )
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _figure_value(text: str):
+    """A device figure from the command line: none, true/false, or a number."""
+    low = text.strip().lower()
+    if low in ("none", "off"):
+        return None
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no"):
+        return False
+    try:
+        return int(low)
+    except ValueError:
+        pass
+    try:
+        return float(low)
+    except ValueError:
+        raise ValueError(
+            f"`--device-set` value {text!r} is not a number, true/false or none."
+        ) from None
+
+
+def _backend_options(args) -> dict:
+    """Constructor options of the chosen backend from --device and --device-set."""
+    from kurahw.backends import DeviceModel
+
+    if args.backend != "emulator":
+        if args.device_set or args.device != "typical-bench":
+            raise ValueError(
+                f"--device and --device-set describe the emulator, but --backend is "
+                f"{args.backend!r}; drop them or use --backend emulator."
+            )
+        return {}
+
+    changes = {}
+    for item in args.device_set:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(
+                f"`--device-set` is {item!r}; write NAME=VALUE, e.g. "
+                "tdc_jitter_s=1e-12."
+            )
+        changes[name.strip()] = _figure_value(value)
+    model = DeviceModel.from_preset(args.device).replace(**changes)
+    return {"model": model, "seed": args.board_seed}
 
 
 def _add_reproduce(sub) -> None:
@@ -279,16 +375,19 @@ def _name_list(text: str) -> list[str]:
 
 def _add_study(sub) -> None:
     from kurahw.studies.noise import EFFECTS, MITIGATIONS
+    from kurahw.studies.noise_training import TRAINING_MITIGATIONS
 
     st = sub.add_parser("study", help="robustness studies on the device emulator")
     ssub = st.add_subparsers(dest="study_name", required=True)
 
     no = ssub.add_parser(
         "noise",
-        help="quality of the measured EP gradient as a device effect grows",
+        help="EP gradient quality (and, with --train, training) as a device "
+        "effect grows",
         description="Sweep one device effect on the emulator and compare the EP "
         "gradient a board measures with the exact gradient of the network it "
-        "realised, with and without mitigations. Effects: "
+        "realised, with and without mitigations; with --train, also train the "
+        "vowel task at every level under every mitigation. Effects: "
         + ", ".join(sorted(EFFECTS))
         + ". Mitigations: "
         + ", ".join(MITIGATIONS)
@@ -313,8 +412,25 @@ def _add_study(sub) -> None:
     no.add_argument(
         "--mitigations",
         type=_name_list,
-        default=list(MITIGATIONS),
-        help="comma-separated, e.g. none,centered,centered+average",
+        default=list(TRAINING_MITIGATIONS),
+        help="comma-separated, e.g. none,centered,centered+average (default: "
+        + ",".join(TRAINING_MITIGATIONS)
+        + ")",
+    )
+    no.add_argument(
+        "--train",
+        action="store_true",
+        help="also train the vowel task (spectral seeding) at every level under "
+        "every mitigation and compare with the ideal backend",
+    )
+    no.add_argument(
+        "--epochs", type=_positive(int), default=200, help="epochs of --train"
+    )
+    no.add_argument(
+        "--board-seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the emulated boards of --train",
     )
     no.add_argument(
         "--base",
@@ -328,7 +444,9 @@ def _add_study(sub) -> None:
     no.add_argument(
         "--out",
         metavar="DIR",
-        help="write noise-EFFECT.json, .png and .txt (the table) here",
+        help="write noise-EFFECT.json, .png and .txt (the table) here; with "
+        "--train also noise-EFFECT-training.png, noise-EFFECT.md and the training "
+        "records (training-EFFECT/)",
     )
 
 
@@ -498,8 +616,9 @@ def _run_train(args) -> dict:
         omega_nodes=args.omega_nodes,
         edges=args.edges,
         network=args.network,
-        config={"beta": args.beta},
+        config={"beta": args.beta, "mitigation": args.mitigation},
     )
+    options = _backend_options(args)
 
     bar = _EpochBar(args.epochs, "train")
     try:
@@ -510,6 +629,7 @@ def _run_train(args) -> dict:
             out=args.out,
             readout=args.readout,
             backend=args.backend,
+            backend_options=options,
             eval_every=args.eval_every,
             data_path=args.data,
             progress=bar,
@@ -637,14 +757,51 @@ def _run_noise(args) -> dict:
     print(tables)
     for note in result["notes"]:
         print(f"note: {note}")
-    if args.out:
-        stem = Path(args.out, f"noise-{args.effect}")
+    stem = Path(args.out, f"noise-{args.effect}") if args.out else None
+    if stem is not None:
         args.json = args.json or str(stem.with_suffix(".json"))
         args.plot = args.plot or str(stem.with_suffix(".png"))
         text = atomic_write_text(stem.with_suffix(".txt"), tables + "\n")
         print(f"\nwrote {text}")
     if args.plot:
         print(f"wrote {noise.plot_gradient_quality(result, args.plot)}")
+
+    if args.train:
+        result["training"] = _run_noise_training(args, result, stem)
+    return result
+
+
+def _run_noise_training(args, gradient: dict, stem: Path | None) -> dict:
+    from kurahw._io import atomic_write_text
+    from kurahw.studies import noise_training
+
+    runs = 1 + len(gradient["levels"]) * len(args.mitigations)
+    bar = _EpochBar(args.epochs * runs, "training")
+    try:
+        result = noise_training.training_robustness(
+            args.effect,
+            gradient["levels"],
+            seeds=args.seeds,
+            epochs=args.epochs,
+            beta=args.beta,
+            mitigations=args.mitigations,
+            base=args.base,
+            board_seed=args.board_seed,
+            out=None if stem is None else stem.parent / f"training-{args.effect}",
+            data_path=args.data,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+
+    table = noise_training.markdown(gradient, result)
+    print("\n" + table)
+    if stem is not None:
+        md = atomic_write_text(stem.with_suffix(".md"), table)
+        png = noise_training.plot_training_robustness(
+            result, stem.parent / f"{stem.name}-training.png"
+        )
+        print(f"wrote {md}\nwrote {png}")
     return result
 
 

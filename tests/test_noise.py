@@ -9,6 +9,7 @@ from kurahw.gradients import cosine, ep_gradient, exact_gradient
 from kurahw.network import layered_network
 from kurahw.seeding import seed_omega
 from kurahw.studies import noise
+from kurahw.training.mitigation import slope_gradient
 from kurahw.training.readout import target_table
 
 
@@ -55,7 +56,7 @@ def test_the_slope_is_two_phase_and_centred_ep_and_cancels_even_orders():
         b = np.array([0.0, *betas])[:, None]
         phases = theta0 + a * b[..., None] + c * b[..., None] ** 2
         phases = phases + e * b[..., None] ** 4
-        return noise._slope_gradient(phases, np.broadcast_to(b, (len(b), 1)))
+        return slope_gradient(phases, np.broadcast_to(b, (len(b), 1)))
 
     np.testing.assert_allclose(gradient([0.1]), -(a + 0.1 * c + 1e-3 * e))
     np.testing.assert_allclose(gradient([0.1, -0.1]), -a, rtol=1e-12)
@@ -65,7 +66,7 @@ def test_the_slope_is_two_phase_and_centred_ep_and_cancels_even_orders():
 def test_displacements_are_wrapped():
     phases = np.array([[[3.1]], [[3.1 + 0.05 - 2 * np.pi]]])
     betas = np.array([[0.0], [0.1]])
-    np.testing.assert_allclose(noise._slope_gradient(phases, betas), [[-0.5]])
+    np.testing.assert_allclose(slope_gradient(phases, betas), [[-0.5]])
 
 
 # -- the study --------------------------------------------------------------------
@@ -173,7 +174,7 @@ def test_phase_noise_runs_on_the_integrated_settle():
         ({"levels": [1e-12, 1e-12]}, r"`levels` holds 1e-12 twice"),
         ({"levels": []}, r"`levels` is empty"),
         ({"effect": "omega_bits", "levels": [8.5]}, r"whole numbers of bits"),
-        ({"mitigations": ["avg"]}, r"`mitigations` holds 'avg'; use one of none"),
+        ({"mitigations": ["avg"]}, r"`mitigation` is .avg.; use one of none"),
         ({"mitigations": ["none+average"]}, r"does not combine"),
         ({"mitigations": ["lockin+large-beta"]}, r"already nudges up to 0.5"),
         ({"mitigations": "none"}, r"give a list of names"),
@@ -236,10 +237,48 @@ def test_cli_writes_table_json_and_figure(tmp_path, capsys):
     [
         (["--effect", "jitter"], "`effect` is 'jitter', which this study cannot sweep"),
         (["--levels", "0,-1e-12"], "`levels` holds -1e-12"),
-        (["--mitigations", "none,avg"], "`mitigations` holds 'avg'"),
+        (["--mitigations", "none,avg"], "`mitigation` is 'avg'"),
     ],
 )
 def test_cli_refuses_bad_input_with_exit_code_2(argv, pattern, capsys):
     assert main(["study", "noise", "--seeds", "1", "--samples", "1", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("kurahw: error: ") and pattern in err
+
+
+def test_training_study_compares_every_level_with_the_ideal_backend(tmp_path):
+    """A tiny sweep through the command line: both halves, the markdown table,
+    the figures, and the records a rerun reuses."""
+    from kurahw.studies import noise_training
+
+    argv = ["study", "noise", "--levels", "0,1e-11", "--seeds", "2", "--samples",
+            "1", "--mitigations", "none,lockin+average", "--train", "--epochs",
+            "2", "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads((tmp_path / "noise-tdc_jitter_s.json").read_text())
+    training = result["training"]
+    rows = {(r["level"], r["mitigation"]): r for r in training["rows"]}
+    assert set(rows) == {
+        (lv, m) for lv in (0, 1e-11) for m in ("none", "lockin+average")
+    }
+    # Without jitter the exact-settle board trains as the ideal backend does.
+    ideal = training["ideal"]["accuracies"]
+    np.testing.assert_allclose(rows[0, "none"]["accuracies"], ideal, atol=1e-12)
+    assert rows[0, "none"]["restored"] and training["restores_to"]["none"] == 0
+    # 10 ps at 3 GHz is 0.19 rad per reading: the naive gradient is noise.
+    assert rows[1e-11, "none"]["gap_points"] > rows[0, "none"]["gap_points"]
+    table = (tmp_path / "noise-tdc_jitter_s.md").read_text()
+    assert "| 1e-11 | lockin+average |" in table
+    assert (tmp_path / "noise-tdc_jitter_s-training.png").stat().st_size > 10_000
+
+    # A rerun reads the finished batches instead of training again.
+    done = sorted((tmp_path / "training-tdc_jitter_s").rglob("runs/*.json"))
+    assert len(done) == 5
+    stamps = [p.stat().st_mtime_ns for p in done]
+    again = noise_training.training_robustness(
+        "tdc_jitter_s", [0, 1e-11], seeds=2, epochs=2,
+        mitigations=["none", "lockin+average"],
+        out=tmp_path / "training-tdc_jitter_s",
+    )  # fmt: skip
+    assert again["rows"] == training["rows"]
+    assert [p.stat().st_mtime_ns for p in done] == stamps

@@ -80,8 +80,8 @@ def test_baselines_reproduce_the_published_numbers(tmp_path):
 def test_cli_train_and_its_records(tmp_path, capsys):
     out = tmp_path / "run"
     code = main(
-        ["train", "--seeding", "spectral", "--seeds", "3", "--epochs", "2",
-         "--out", str(out)]
+        ["train", "--backend", "ideal", "--seeding", "spectral", "--seeds", "3",
+         "--epochs", "2", "--out", str(out)]
     )  # fmt: skip
     assert code == 0
     text = capsys.readouterr().out
@@ -135,10 +135,36 @@ def test_cli_trains_a_saved_network(tmp_path, capsys):
 def test_training_on_the_emulator_adapts_the_protocol(tmp_path):
     """A board cannot preset phases or nudge quadratically: the runner switches
     to physical warm starts and injection, and records that it did."""
-    code = main(["train", "--backend", "emulator", "--seeds", "2", "--epochs", "1",
-                 "--out", str(tmp_path)])  # fmt: skip
+    code = main(["train", "--seeds", "2", "--epochs", "1", "--mitigation", "centered",
+                 "--device-set", "balanced_nudge=true", "--device-set",
+                 "tdc_jitter_s=1e-12", "--out", str(tmp_path)])  # fmt: skip
     assert code == 0
     run = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
     assert run["config"]["warm_start"] == "physical"
     assert run["config"]["nudge_form"] == "injection"
+    assert run["config"]["mitigation"] == "centered"
+    assert run["config"]["require_stable"] is True
     assert run["backend"]["info"]["name"] == "emulator"
+    model = run["backend"]["model"]
+    assert model["balanced_nudge"] is True and model["tdc_jitter_s"] == 1e-12
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["device"]["tdc_jitter_s"] == 1e-12
+    assert summary["settles"]["samples"] == 2 * 220
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--device-set", "jitter=1"], "Unknown figure(s) ['jitter']"),
+        (["--device-set", "tdc_jitter_s"], "write NAME=VALUE"),
+        (["--device-set", "reads=many"], "'many' is not a number"),
+        (["--device-set", "reads=0"], "`reads` is 0"),
+        (["--backend", "ideal", "--device", "paper-tdc"], "describe the emulator"),
+        (["--mitigation", "lockin+large-beta"], "does not combine"),
+    ],
+)
+def test_cli_refuses_bad_device_settings(tmp_path, capsys, argv, message):
+    code = main(["train", "--seeds", "1", "--epochs", "1", *argv,
+                 "--out", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err

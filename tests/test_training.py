@@ -285,3 +285,116 @@ def test_steps_below_an_actuator_step_accumulate(vowels):
     assert (np.abs(moved[6]) > step / 2).any()
     np.testing.assert_allclose(moved[6] / step, np.round(moved[6] / step), atol=1e-9)
     np.testing.assert_allclose(moved[6], moved[None], atol=step / 2 + 0.01)
+
+
+def _lockin_reference(net, targets):
+    """Minus the least-squares slope of exact equilibria against the nudge
+    strengths of the lock-in schedule, the free state included."""
+    from kurahw.solver import Nudge, solve
+    from kurahw.training.mitigation import LOCKIN_AMPLITUDES
+
+    free = solve(net, tol=1e-13)
+    betas = [0.0] + [s * a for a in LOCKIN_AMPLITUDES for s in (1, -1)]
+    states = [free.theta]
+    for b in betas[1:]:
+        states.append(solve(net, free.theta, nudge=Nudge(targets, b), tol=1e-13).theta)
+    states = np.array(states)
+    cos = np.cos(states[:, net.edges[:, 1]] - states[:, net.edges[:, 0]])
+    slope = np.polyfit(betas, states, 1)[0]
+    slope_k = np.polyfit(betas, cos, 1)[0]
+    return -slope, -slope_k
+
+
+@pytest.mark.parametrize(
+    "mitigation", ["average", "large-beta", "centered", "centered+large-beta", "lockin"]
+)
+def test_first_update_follows_each_mitigation(vowels, mitigation):
+    """One sample by hand on the ideal backend: the step is the estimate the
+    mitigation names, computed independently (``ep_gradient`` for two-phase
+    and centred EP, a polynomial fit over exact equilibria for the lock-in)."""
+    be, data, specs = _setup(vowels, [0], lr_omega=0.01, lr_coupling=0.02)
+    first = np.random.default_rng(0).permutation(220)[0]
+    x, y = data.x_train[0, first], data.y_train[0, first]
+    net = layered_network(seed=0).with_inputs(x)
+    targets = target_table(2, 0.2)[y]
+    if mitigation == "lockin":
+        g_omega, g_k = _lockin_reference(net, targets)
+    else:
+        beta = 0.5 if "large-beta" in mitigation else 0.1
+        grad, _, _ = ep_gradient(
+            net, targets, beta=beta, centered=mitigation.startswith("centered")
+        )
+        g_omega, g_k = grad.omega, grad.coupling
+
+    one = TaskData(
+        data.x_train[:, [first]], data.y_train[:, [first]], data.x_test, data.y_test
+    )
+    result = train(be, one, specs, TrainConfig(epochs=1, mitigation=mitigation))
+
+    expect_omega = net.omega - 0.01 * np.clip(g_omega, -2, 2)
+    expect_omega[:2] = result.omega[0, :2]
+    np.testing.assert_allclose(result.omega[0], expect_omega, atol=1e-10)
+    expect_k = np.clip(net.coupling - 0.02 * np.clip(g_k, -2, 2), 0.01, 8)
+    np.testing.assert_allclose(result.coupling[0], expect_k, atol=1e-10)
+
+
+def test_averaged_reads_reach_the_device():
+    """``average`` asks the device for 16 readings per settle: on a board whose
+    readout jitters, the free phases scatter four times less."""
+    from kurahw.backends import DeviceModel, EmulatorBackend
+
+    model = DeviceModel.from_preset("paper-tdc").replace(tdc_jitter_s=1e-11)
+    nets = NetworkBatch.stack([layered_network(seed=0)] * 200)
+    spread = {}
+    for reads in (1, 16):
+        board = EmulatorBackend(nets, model, seed=3)
+        spread[reads] = board.settle(reads=reads).theta[:, 1:].std(axis=0).mean()
+    assert 3.2 < spread[1] / spread[16] < 4.8
+
+
+@pytest.mark.parametrize(
+    "config, match",
+    [
+        ({"mitigation": "avg"}, r"`mitigation` is 'avg'; use one of none"),
+        ({"mitigation": "lockin+centered"}, r"does not combine"),
+        (
+            {"mitigation": "centered", "gradient": "finite-difference"},
+            r"measures no nudge; use mitigation='none'",
+        ),
+    ],
+)
+def test_bad_mitigations_are_refused(config, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**config)
+
+
+def test_unlocked_settles_are_skipped_and_counted(vowels, caplog):
+    """A board whose settles are far too short never locks: every sample is
+    skipped, counted as such, logged, and no parameter moves."""
+    from kurahw.backends import DeviceModel, EmulatorBackend
+
+    features, labels = vowels
+    nets = NetworkBatch.stack([layered_network(seed=s) for s in (0, 1)])
+    data = TaskData.stack([vowel_split(features, labels, s) for s in (0, 1)])
+    specs = [RunSpec(seed=s) for s in (0, 1)]
+    model = DeviceModel().replace(settle_time=0.1, lock_tolerance=1e-6)
+    board = EmulatorBackend(nets, model)
+    start = board.omega.copy()
+    cfg = TrainConfig(
+        epochs=1,
+        warm_start="physical",
+        nudge_form="injection",
+        require_stable=True,
+        skip_free=np.inf,
+        skip_nudge=np.inf,
+        skip_eval=np.inf,
+    )
+    with caplog.at_level("WARNING"):
+        result = train(board, data, specs, cfg)
+
+    n_train = data.x_train.shape[1]
+    np.testing.assert_array_equal(result.history["skipped_free"][0], [n_train] * 2)
+    np.testing.assert_array_equal(result.history["train_counted"][0], [0, 0])
+    np.testing.assert_array_equal(result.history["test_counted"][-1], [0, 0])
+    np.testing.assert_array_equal(result.omega[:, 2:], start[:, 2:])
+    assert "skipped" in caplog.text

@@ -12,10 +12,12 @@ a :class:`BackendInfo`, and fill in the private hooks:
     Apply frequencies and couplings (model units, already validated, either may be
     None) and return the values actually realised, shapes (batch, n) and
     (batch, m).
-``_settle(theta0)``
+``_settle(theta0, reads)``
     Let the network settle, starting from ``theta0`` (batch, n) or, if None, from
     its current phases, under the nudge in ``self.nudge_state`` (None when off),
-    and return a :class:`Measurement`.
+    and return a :class:`Measurement` whose phases average ``reads`` readings
+    (None: the device's own default; a backend with an exact readout ignores
+    it).
 ``_reset()``
     Return every phase to 0 (on hardware: re-lock from a common start).
 ``_snapshot()``
@@ -296,9 +298,19 @@ class Backend:
         """Switch the output nudge off."""
         self.nudge_state = None
 
+    @property
+    def realised_beta(self) -> np.ndarray:
+        """Nudge strength each member is driven with now, shape (batch,): the
+        requested one unless the device quantises it; 0 when the nudge is off."""
+        if self.nudge_state is None:
+            return np.zeros(self.info.batch)
+        return self.nudge_state.beta.copy()
+
     # -- settling ---------------------------------------------------------------
 
-    def settle(self, theta0: np.ndarray | None = None) -> Measurement:
+    def settle(
+        self, theta0: np.ndarray | None = None, *, reads: int | None = None
+    ) -> Measurement:
         """Let the network reach equilibrium and measure it.
 
         Parameters
@@ -306,7 +318,20 @@ class Backend:
         theta0 : ndarray, shape (batch, n), optional
             Starting phases; only for backends with ``info.can_preset_phases``.
             By default the network starts from its current state.
+        reads : int, optional
+            Readings of the phases to average (independent readout noise each);
+            by default the device's own setting. A backend whose readout is
+            exact returns the same phases whatever this is.
         """
+        if reads is not None and (
+            isinstance(reads, bool)
+            or not isinstance(reads, (int, np.integer))
+            or reads < 1
+        ):
+            raise ValueError(
+                f"`reads` is {reads!r}; give a whole number >= 1 of readings to "
+                "average, or None for the device's default."
+            )
         if theta0 is not None:
             if not self.info.can_preset_phases:
                 raise UnsupportedOperation(
@@ -317,7 +342,7 @@ class Backend:
             theta0 = _as_batch("theta0", theta0, self.info.batch, self.info.n)
 
         self.settles += 1
-        return self._settle(theta0)
+        return self._settle(theta0, None if reads is None else int(reads))
 
     def reset(self) -> None:
         """Bring every phase back to 0."""
@@ -359,7 +384,7 @@ class Backend:
     def _program(self, omega, coupling):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _settle(self, theta0):  # pragma: no cover - abstract
+    def _settle(self, theta0, reads):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _reset(self) -> None:  # pragma: no cover - abstract

@@ -605,7 +605,7 @@ class EmulatorBackend(Backend):
             self._apply_coupling()
         return (self._omega if omega is None else omega), coupling
 
-    def _settle(self, theta0):
+    def _settle(self, theta0, reads):
         model = self.model
         keys, steps = self._draw_settle()
         self._temperature += model.temperature_step_k * steps
@@ -620,7 +620,7 @@ class EmulatorBackend(Backend):
         self._theta = np.where(finite, theta, 0.0)
 
         return Measurement(
-            theta=self._read(theta, keys[:, 1]),
+            theta=self._read(theta, keys[:, 1], reads or model.reads),
             residual=residual,
             stable=status == Status.CONVERGED,
             status=status,
@@ -857,7 +857,7 @@ class EmulatorBackend(Backend):
         status[~np.isfinite(residual)] = Status.NONFINITE
         return theta, residual, status.astype(np.int64)
 
-    def _read(self, theta: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    def _read(self, theta: np.ndarray, keys: np.ndarray, reads: int) -> np.ndarray:
         model = self.model
         psi = _wrap(theta - theta[:, :1])
         lsb, jitter = model.phase_lsb_rad, model.phase_jitter_rad
@@ -865,7 +865,7 @@ class EmulatorBackend(Backend):
             return psi
 
         out = np.empty_like(psi)
-        _kernels_sde.tdc_read(psi, lsb, jitter, model.reads, keys, out)
+        _kernels_sde.tdc_read(psi, lsb, jitter, reads, keys, out)
         return out
 
 

@@ -59,7 +59,8 @@ class IdealBackend(Backend):
         omega = self._omega if omega is None else np.array(omega)
         return omega, coupling
 
-    def _settle(self, theta0):
+    def _settle(self, theta0, reads):
+        # The simulator reads its phases exactly: ``reads`` changes nothing.
         state = self.nudge_state
         nudge = None
         if state is not None:

@@ -6,38 +6,8 @@ gradient a board measures by Equilibrium Propagation agrees with the exact
 gradient of the network the board actually realised, with and without
 mitigations.
 
-Every estimate is minus the least-squares slope of the measured phases against
-the realised nudge strength over the settles of one sample, the free settle
-(``beta = 0``) included: with one nudge that is two-phase EP ``-(theta_beta -
-theta_free) / beta``, with ``+beta`` and ``-beta`` centred EP ``-(theta_+ -
-theta_-) / (2 beta)``. What one gradient costs on the board (every sample needs
-its free settle anyway, for the prediction and the coupling gradient), and the
-noise of the estimate per node in units of one reading's noise ``sigma``
-(independent readings, ``beta = 0.1``):
-
-==============  =======  ========  ========  ==================================
-mitigation      settles  readings  noise     nudges
-==============  =======  ========  ========  ==================================
-``none``        2        2         14.1      ``+beta``
-``average``     2        32        3.5       ``+beta``, each phase read 16 times
-                                             and averaged (averages the TDC's
-                                             jitter, not the phase noise)
-``large-beta``  2        2         2.8       ``+0.5``, the top of the injection
-                                             actuator; five times the bias
-``centered``    3        3         7.1       ``+beta`` and ``-beta``; cancels
-                                             the O(beta) bias of two-phase EP
-``lockin``      9        9         1.03      ``+-0.125, +-0.25, +-0.375, +-0.5``
-==============  =======  ========  ========  ==================================
-
-``lockin`` is ours, not the paper's: the nudge steps through four amplitudes
-up to the top of the injection actuator, with both signs, as a lock-in
-amplifier steps its reference through a period, and the least-squares slope
-demodulates the phases. The symmetric schedule cancels every even-order term
-of ``theta(beta)`` exactly; the large amplitudes and the eight nudged readings
-average the readout noise; the cubic term that remains costs about 1 % of
-scale on the 2+5+2 network. ``average`` combines with ``centered`` and
-``lockin`` (``"centered+average"``: 3 settles, 48 readings) and
-``large-beta`` with ``centered`` (``"centered+large-beta"``: ``+-0.5``).
+The mitigations and what each costs are described in
+:mod:`kurahw.training.mitigation`; the trainer runs the same protocols.
 
 The reference is :func:`kurahw.gradients.exact_gradient` on the true
 frequencies and couplings of the board (:meth:`EmulatorBackend.true_omega`,
@@ -64,7 +34,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -76,6 +45,15 @@ from kurahw.gradients import cosine, exact_gradient
 from kurahw.network import Network, NetworkBatch, layered_network
 from kurahw.seeding import seed_omega
 from kurahw.solver import Solver, solve
+from kurahw.training.mitigation import (
+    AVERAGE_READS,
+    LARGE_BETA,
+    LOCKIN_AMPLITUDES,
+    MITIGATIONS,
+    Plan,
+    plan,
+    slope_gradient,
+)
 from kurahw.training.readout import target_table
 
 __all__ = [
@@ -151,93 +129,9 @@ EFFECTS: dict[str, Effect] = {
     ),
 }
 
-#: Mitigations by name; see the module docstring for what each costs.
-MITIGATIONS = ("none", "average", "large-beta", "centered", "lockin")
-
-#: Readings averaged per measurement under ``average``.
-AVERAGE_READS = 16
-#: Nudge strength of ``large-beta``: the top of the emulator's injection actuator.
-LARGE_BETA = 0.5
-#: Nudge amplitudes of ``lockin``, each applied with both signs.
-LOCKIN_AMPLITUDES = (0.125, 0.25, 0.375, 0.5)
-
 _THRESHOLD = 0.9
 _MARGIN = 0.2
 _SOLVE_TOL = 1e-12
-_ESTIMATORS = ("centered", "lockin")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How one mitigation measures a gradient.
-
-    Attributes
-    ----------
-    name : str
-    betas : tuple of float
-        Nudge strengths, in the order they are applied after the free settle.
-    reads : int
-        TDC readings averaged per measurement.
-    """
-
-    name: str
-    betas: tuple[float, ...]
-    reads: int
-
-    @property
-    def settles(self) -> int:
-        """Settles per gradient, the free one included."""
-        return 1 + len(self.betas)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form, with the cost per gradient."""
-        return {
-            "betas": list(self.betas),
-            "reads": self.reads,
-            "settles": self.settles,
-            "readings": self.settles * self.reads,
-        }
-
-
-def plan(mitigation: str, beta: float = 0.1) -> Plan:
-    """The nudge schedule and reads of a named mitigation.
-
-    Parameters
-    ----------
-    mitigation : str
-        One of :data:`MITIGATIONS`, or ``centered`` or ``lockin`` joined with
-        ``average`` (and ``centered`` with ``large-beta``) by ``+``.
-    beta : float
-        Nudge strength of ``none``, ``average`` and ``centered``.
-    """
-    valid = (
-        f"use one of {', '.join(MITIGATIONS)}, or join 'average' or 'large-beta' "
-        "to 'centered' (or 'average' to 'lockin') with '+', e.g. 'centered+average'"
-    )
-    parts = str(mitigation).split("+")
-    unknown = [p for p in parts if p not in MITIGATIONS]
-    if unknown or len(set(parts)) != len(parts):
-        raise ValueError(f"`mitigations` holds {mitigation!r}; {valid}.")
-    if len(parts) > 1 and (
-        "none" in parts
-        or sum(p in _ESTIMATORS for p in parts) > 1
-        or ("lockin" in parts and "large-beta" in parts)
-    ):
-        raise ValueError(
-            f"`mitigations` holds {mitigation!r}, which does not combine ('none' "
-            "stands alone, 'centered' and 'lockin' are two estimators, and "
-            f"'lockin' already nudges up to {LARGE_BETA}); {valid}."
-        )
-
-    reads = AVERAGE_READS if "average" in parts else 1
-    size = LARGE_BETA if "large-beta" in parts else float(beta)
-    if "lockin" in parts:
-        betas = tuple(s * a for a in LOCKIN_AMPLITUDES for s in (1.0, -1.0))
-    elif "centered" in parts:
-        betas = (size, -size)
-    else:
-        betas = (size,)
-    return Plan(str(mitigation), betas, reads)
 
 
 def gradient_quality(
@@ -521,7 +415,7 @@ def _measure(board, networks, x, targets, p: Plan, progress):
             betas.append(board.realised_beta)
             stable &= m.stable
         board.release()
-        grad = _slope_gradient(np.array(phases), np.array(betas))
+        grad = slope_gradient(np.array(phases), np.array(betas))
 
         for b in range(batch):
             if not stable[b]:
@@ -538,23 +432,6 @@ def _measure(board, networks, x, targets, p: Plan, progress):
         if progress:
             progress(1)
     return cos, scale, cos_paper, unstable, no_reference
-
-
-def _slope_gradient(phases: np.ndarray, betas: np.ndarray) -> np.ndarray:
-    """Minus the least-squares slope of phase against nudge, per member and node.
-
-    ``phases`` has shape (settles, batch, n), the free settle first; ``betas``
-    (settles, batch) the realised strengths (0 for the free settle).
-    Displacements are taken from the free phases and wrapped, so a phase near
-    +-pi does not jump.
-    """
-    d = np.angle(np.exp(1j * (phases - phases[0])))
-    bc = betas - betas.mean(axis=0)
-    dc = d - d.mean(axis=0)
-    denom = (bc**2).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = (bc[..., None] * dc).sum(axis=0) / denom[:, None]
-    return -slope
 
 
 class _Truth:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -72,6 +73,22 @@ class ConditionResult:
     def train_acc(self, readout: str) -> np.ndarray:
         """Final-epoch running training accuracy per seed, shape (seeds,)."""
         return np.array([r["final_train_acc"][readout] for r in self.records])
+
+    def settle_counts(self) -> dict[str, int]:
+        """Samples skipped because a settle did not converge (or lock), and
+        settles that ended off a stable equilibrium, summed over seeds and
+        epochs; ``samples`` is how many training samples were presented."""
+        out = {"skipped_free": 0, "skipped_nudge": 0, "unstable": 0, "samples": 0}
+        for r in self.records:
+            ep = r["epochs"]
+            for key in ("skipped_free", "skipped_nudge", "unstable"):
+                out[key] += int(sum(ep[key]))
+            out["samples"] += int(
+                sum(ep["train_counted"])
+                + sum(ep["skipped_free"])
+                + sum(ep["skipped_nudge"])
+            )
+        return out
 
     def success(self, readout: str, criterion: str) -> np.ndarray:
         """Seeds above the success threshold, by training or test accuracy."""
@@ -215,6 +232,7 @@ def run_conditions(
     epochs: int,
     out: str | os.PathLike | None = None,
     backend: str = "ideal",
+    backend_options: dict[str, Any] | None = None,
     readout: str = "paper",
     eval_every: int | None = 10,
     data_path=None,
@@ -226,6 +244,11 @@ def run_conditions(
     batch. With ``out``, each batch checkpoints to ``out/checkpoints`` and keeps
     its finished records in ``out/runs``; a rerun reuses both.
 
+    ``backend`` names the backend (:func:`kurahw.backends.open_backend`) and
+    ``backend_options`` go to its constructor (for the emulator: ``model``, a
+    preset name or :class:`~kurahw.backends.DeviceModel`, and ``seed``, which
+    draws board ``b`` of a batch from ``(seed, b)``).
+
     ``progress(label, epochs_done, epochs_total)`` is called after every epoch.
     """
     seeds = list(seeds)
@@ -235,13 +258,18 @@ def run_conditions(
 
     results: dict[str, ConditionResult] = {}
     cache: dict = {}
+    backend_key = _backend_key(backend, backend_options)
     for conds in groups.values():
         label = "+".join(c.name for c in conds)
         slug = _slug(label)
         done = Path(out, "runs", f"{slug}.json") if out else None
         if done is not None and done.exists():
             stored = json.loads(done.read_text())
-            if stored["seeds"] == seeds and stored["epochs"] == epochs:
+            if (
+                stored["seeds"] == seeds
+                and stored["epochs"] == epochs
+                and stored.get("backend_key", _IDEAL_KEY) == backend_key
+            ):
                 for c in conds:
                     results[c.name] = ConditionResult(
                         c,
@@ -264,7 +292,7 @@ def run_conditions(
         config = TrainConfig(
             epochs=epochs, readout=readout, eval_every=eval_every, **conds[0].config
         )
-        be = open_backend(backend, NetworkBatch.stack(nets))
+        be = open_backend(backend, NetworkBatch.stack(nets), **(backend_options or {}))
         config = _fit_to_backend(config, be.info)
         tick = (lambda e, lab=label: progress(lab, e, epochs)) if progress else None
         trainer = Trainer(be, TaskData.stack(splits), specs, config, progress=tick)
@@ -292,6 +320,7 @@ def run_conditions(
                 "epochs": epochs,
                 "config": config.to_dict(),
                 "backend": be.snapshot(),
+                "backend_key": backend_key,
                 "seconds": seconds,
                 "records": records,
             }
@@ -301,16 +330,38 @@ def run_conditions(
     return results
 
 
+# What records written before backends took options were trained on.
+_IDEAL_KEY = '{"backend": "ideal", "options": {}}'
+
+
+def _backend_key(backend: str, options: dict[str, Any] | None) -> str:
+    """What a stored batch must have been trained on to be reused."""
+    opts = {
+        k: (v.to_dict() if hasattr(v, "to_dict") else v)
+        for k, v in (options or {}).items()
+    }
+    return json.dumps({"backend": backend, "options": json_safe(opts)}, sort_keys=True)
+
+
 def _fit_to_backend(config: TrainConfig, info) -> TrainConfig:
     """The protocol a backend can run: a board starts every settle from where it
-    is and can only nudge by injection."""
-    changes = {}
+    is and can only nudge by injection. A device's residual is its lock
+    indicator, not a solver's: its own verdict decides which samples are used
+    (``require_stable``), not the paper's solver thresholds."""
+    changes: dict[str, Any] = {}
     if config.warm_start == "chain" and not info.can_preset_phases:
         changes["warm_start"] = "physical"
     if config.nudge_form not in info.nudge_forms:
         changes["nudge_form"] = info.nudge_forms[0]
+    if info.name != "ideal" and not config.require_stable:
+        changes.update(
+            require_stable=True,
+            skip_free=math.inf,
+            skip_nudge=math.inf,
+            skip_eval=math.inf,
+        )
     if changes:
-        log.warning("The %s backend runs with %s.", info.name, changes)
+        log.info("The %s backend runs with %s.", info.name, changes)
         config = replace(config, **changes)
     return config
 

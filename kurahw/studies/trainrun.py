@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kurahw._io import atomic_write_json, atomic_write_text
+from kurahw.backends import DeviceModel
 from kurahw.studies import report
 from kurahw.studies.experiments import Condition
 from kurahw.studies.runner import (
@@ -34,6 +35,7 @@ def train_condition(
     out: str | os.PathLike,
     readout: str = "paper",
     backend: str = "ideal",
+    backend_options: dict[str, Any] | None = None,
     eval_every: int | None = 10,
     data_path=None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -47,6 +49,7 @@ def train_condition(
         epochs=epochs,
         out=out,
         backend=backend,
+        backend_options=backend_options,
         readout=readout,
         eval_every=eval_every,
         data_path=data_path,
@@ -64,9 +67,12 @@ def train_condition(
         "lr_coupling": cond.lr_coupling,
         "epochs": epochs,
         "backend": backend,
+        "device": _device(backend_options),
+        "mitigation": cond.config.get("mitigation", "none"),
         "readout": readout,
         "success_criterion": "final test accuracy > 0.6",
         "readouts": {r: condition_summary(res, r, "test") for r in READOUTS},
+        "settles": res.settle_counts(),
         "seconds": round(time.perf_counter() - started, 1),
         "train_seconds": training_seconds(results),
     }
@@ -86,6 +92,15 @@ def train_condition(
     return summary
 
 
+def _device(options: dict[str, Any] | None) -> dict[str, Any] | None:
+    model = (options or {}).get("model")
+    if model is None:
+        return None
+    if isinstance(model, str):
+        model = DeviceModel.from_preset(model)
+    return {"board_seed": (options or {}).get("seed", 0), **model.to_dict()}
+
+
 def console_summary(summary: dict[str, Any]) -> str:
     """A few lines for the terminal."""
     lines = [
@@ -103,14 +118,32 @@ def console_summary(summary: dict[str, Any]) -> str:
             else f"  {r:>6} readout: 0/{e['n_seeds']} above 60 %"
         )
         lines[-1] += f"; all seeds {100 * e['all_acc_mean']:.1f} %"
+    lines.append("  " + _where(summary))
     return "\n".join(lines)
+
+
+def _where(summary: dict[str, Any]) -> str:
+    """Backend, device and mitigation, and what the settles did."""
+    device = summary.get("device")
+    text = f"backend {summary['backend']}"
+    if device is not None:
+        text += f" ({device.get('preset') or 'custom'} board)"
+    text += f", mitigation {summary.get('mitigation', 'none')}"
+    s = summary.get("settles")
+    if s:
+        skipped = s["skipped_free"] + s["skipped_nudge"]
+        text += (
+            f"; {skipped} of {s['samples']} samples skipped (no lock or no "
+            f"convergence), {s['unstable']} unstable settles"
+        )
+    return text
 
 
 def _markdown(summary: dict[str, Any]) -> str:
     lines = [
         f"# {summary['condition']} on {summary['task']}",
         "",
-        f"{summary['epochs']} epochs, backend {summary['backend']}, success means "
+        f"{summary['epochs']} epochs; {_where(summary)}. Success means "
         f"{summary['success_criterion']}.",
         "",
         "| readout | success | success acc. % | all-seed % |",

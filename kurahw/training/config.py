@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from kurahw.training.mitigation import Plan, plan
+
 __all__ = ["READOUTS", "RunSpec", "TaskData", "TrainConfig"]
 
 #: Readouts of a class from the output phases (see :mod:`kurahw.training.readout`).
@@ -78,6 +80,14 @@ class TrainConfig:
     diagnose : bool
         At every evaluation also record the condition number of the reduced
         Jacobian at the free equilibrium of the first training sample.
+    mitigation : str
+        How each gradient is measured on a noisy device (see
+        :mod:`kurahw.training.mitigation`): ``"none"`` is the paper's two-phase
+        estimate at ``beta``; ``"average"`` reads every settle 16 times,
+        ``"large-beta"`` nudges at 0.5, ``"centered"`` nudges at ``+beta``
+        and ``-beta``, ``"lockin"`` at eight amplitudes up to +-0.5, and
+        combinations such as ``"centered+average"``. Every settle of
+        evaluation reads as many times as training does.
     """
 
     epochs: int = 200
@@ -101,6 +111,7 @@ class TrainConfig:
     recenter_every: int | None = None
     recenter_fraction: float = 0.5
     diagnose: bool = False
+    mitigation: str = "none"
 
     def __post_init__(self) -> None:
         _whole("epochs", self.epochs, 1)
@@ -133,10 +144,22 @@ class TrainConfig:
             if getattr(self, name) is not None:
                 _whole(name, getattr(self, name), 1)
 
+        self.plan  # noqa: B018 - validates the mitigation against beta
+        if self.gradient == "finite-difference" and self.mitigation != "none":
+            raise ValueError(
+                f"`mitigation` is {self.mitigation!r} but gradient is "
+                "'finite-difference', which measures no nudge; use mitigation='none'."
+            )
+
         object.__setattr__(self, "omega_bounds", tuple(map(float, self.omega_bounds)))
         object.__setattr__(
             self, "coupling_bounds", tuple(map(float, self.coupling_bounds))
         )
+
+    @property
+    def plan(self) -> Plan:
+        """The nudges and readings behind every gradient."""
+        return plan(self.mitigation, self.beta)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

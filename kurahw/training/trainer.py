@@ -30,6 +30,7 @@ import numpy as np
 from kurahw._io import atomic_write_bytes
 from kurahw.backends.base import Backend
 from kurahw.training.config import READOUTS, RunSpec, TaskData, TrainConfig
+from kurahw.training.mitigation import slope_gradient
 from kurahw.training.readout import loss, predict, target_table
 
 __all__ = ["TrainResult", "Trainer", "train"]
@@ -197,6 +198,8 @@ class Trainer:
         self._omega_hi = np.where(free_nodes, hi, np.inf)
         self._learn_coupling = bool(np.any(self._lr_coupling > 0))
         self._rows = np.arange(batch)
+        self._plan = self.config.plan
+        self._reads = self._plan.reads if self._plan.reads > 1 else None
 
     # -- validation -------------------------------------------------------------
 
@@ -392,20 +395,26 @@ class Trainer:
         warm = np.zeros((batch, be.info.n))
         for t in range(n_train):
             be.set_inputs(xs[:, t])
-            free = be.settle(warm if chain else None)
+            free = be.settle(warm if chain else None, reads=self._reads)
             ok = free.residual <= cfg.skip_free
             unstable = ~free.stable & ok
             if cfg.require_stable:
                 ok &= free.stable
 
+            # The mitigation's nudges, each settled from the free state.
             targets = targets_all[:, t]
-            be.nudge(targets, cfg.beta, cfg.nudge_form)
-            nudged = be.settle(free.theta if chain else None)
+            step = ok.copy()
+            nudged, betas = [], []
+            for beta in self._plan.betas:
+                be.nudge(targets, beta, cfg.nudge_form)
+                m = be.settle(free.theta if chain else None, reads=self._reads)
+                step &= m.residual < cfg.skip_nudge
+                unstable |= ~m.stable & step
+                if cfg.require_stable:
+                    step &= m.stable
+                nudged.append(m.theta)
+                betas.append(be.realised_beta)
             be.release()
-            step = ok & (nudged.residual < cfg.skip_nudge)
-            unstable |= ~nudged.stable & step
-            if cfg.require_stable:
-                step &= nudged.stable
 
             h["skipped_free"][e] += ~ok
             h["skipped_nudge"][e] += ok & ~step
@@ -414,9 +423,21 @@ class Trainer:
             stepped[:, t] = step
 
             if step.any():
-                self._update(free.theta, nudged.theta, targets, step)
+                self._update(free.theta, nudged, betas, targets, step)
             if chain:
                 warm = np.where(ok[:, None], free.theta, warm)
+
+        skipped = h["skipped_free"][e].sum() + h["skipped_nudge"][e].sum()
+        if skipped:
+            log.warning(
+                "epoch %d: %d of %d samples skipped (free settle not converged or "
+                "locked: %d; a nudged one: %d); they are counted, not used",
+                epoch,
+                skipped,
+                batch * n_train,
+                h["skipped_free"][e].sum(),
+                h["skipped_nudge"][e].sum(),
+            )
 
         # A sample counts in the training accuracy only if its update was
         # applied, so that every counted prediction precedes a step.
@@ -428,14 +449,22 @@ class Trainer:
         sample_loss = np.where(stepped, loss(phases, targets_all), 0.0)
         h["train_loss"][e] = sample_loss.sum(axis=1) / np.maximum(counted, 1)
 
-    def _update(self, free, nudged, targets, step) -> None:
+    def _update(self, free, nudged, betas, targets, step) -> None:
+        """Step every member in ``step`` from its free phases and the phases
+        under each nudge of the plan, ``nudged[k]`` at realised ``betas[k]``."""
         cfg, be = self.config, self.backend
         apply = step[:, None]
         c = cfg.clip
-        if cfg.gradient == "ep":
-            g = np.minimum(np.maximum((free - nudged) / cfg.beta, -c), c)
+        single = len(nudged) == 1
+        if cfg.gradient == "finite-difference":
+            g = self._fd_gradient(free, targets)
+        elif single:
+            g = _wrapped(free - nudged[0]) / betas[0][:, None]
         else:
-            g = np.minimum(np.maximum(self._fd_gradient(free, targets), -c), c)
+            g = slope_gradient(
+                np.array([free, *nudged]), np.array([0 * betas[0], *betas])
+            )
+        g = np.minimum(np.maximum(g, -c), c)
 
         # np.where, not a product with the mask, so that a skipped member's
         # possibly non-finite phases never reach its parameters.
@@ -452,8 +481,16 @@ class Trainer:
         if self._learn_coupling:
             ei, ej = self._ei, self._ej
             cos_free = np.cos(free[:, ej] - free[:, ei])
-            cos_nudged = np.cos(nudged[:, ej] - nudged[:, ei])
-            gk = np.minimum(np.maximum((cos_free - cos_nudged) / cfg.beta, -c), c)
+            cos_nudged = [np.cos(x[:, ej] - x[:, ei]) for x in nudged]
+            if single:
+                gk = (cos_free - cos_nudged[0]) / betas[0][:, None]
+            else:
+                gk = slope_gradient(
+                    np.array([cos_free, *cos_nudged]),
+                    np.array([0 * betas[0], *betas]),
+                    wrap=False,
+                )
+            gk = np.minimum(np.maximum(gk, -c), c)
             delta = np.where(apply & self._edge_mask, self._lr_coupling * gk, 0.0)
             lo, hi = cfg.coupling_bounds
             new_coupling = np.minimum(np.maximum(self._coupling_req - delta, lo), hi)
@@ -522,7 +559,7 @@ class Trainer:
         warm = np.zeros((batch, be.info.n))
         for t in range(n_test):
             be.set_inputs(data.x_test[:, t])
-            m = be.settle(warm if chain else None)
+            m = be.settle(warm if chain else None, reads=self._reads)
             ok = m.residual <= cfg.skip_eval
             if cfg.require_stable:
                 ok &= m.stable
@@ -658,6 +695,15 @@ class Trainer:
         hist["phases"] = stored["hist_phases"]
         self._hist = hist
         return int(meta["epoch"])
+
+
+def _wrapped(d: np.ndarray) -> np.ndarray:
+    """Phase displacements mapped into [-pi, pi]; those already inside are kept
+    exactly, so that a readout wrapped at +-pi does not fake a 2 pi step."""
+    outside = np.abs(d) > np.pi
+    if not outside.any():
+        return d
+    return np.where(outside, np.angle(np.exp(1j * d)), d)
 
 
 def train(
