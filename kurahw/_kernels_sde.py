@@ -1,10 +1,12 @@
 """Compiled kernels of the device emulator: noisy settling of a batch of
-Kuramoto networks by Euler-Maruyama steps, and the phase readout through a
+Kuramoto networks by weak Euler steps, and the phase readout through a
 time-to-digital converter with jitter, quantisation and repeated reads.
 
-Every random number comes from a splitmix64 stream (normals by the polar
-method) that starts from one 64-bit key per member and call, so a member's
-result depends only on its own key, never on the other members of the batch.
+Every random number comes from a splitmix64 stream that starts from one
+64-bit key per member and call (random signs for the dynamics, normals by the
+polar method for the readout), so a member's result depends only on its own
+key, never on the other members of the batch, nor on how the members are
+dealt over threads.
 """
 
 import numba as nb
@@ -59,6 +61,27 @@ def _normals(state, out):
 
 
 @_jit
+def _signs(state, out):
+    """Fill ``out`` with independent random signs (+1 or -1, equally likely),
+    64 per word of the stream, and return the advanced stream state.
+
+    They are the increments of the weak Euler scheme: over the hundreds of
+    steps a settle lasts, sums of such increments have the moments of
+    Brownian motion to the scheme's weak order (Kloeden and Platen, section
+    14.1), at a 64th of the cost of normal numbers.
+    """
+    size = out.shape[0]
+    word = np.uint64(0)
+    for i in range(size):
+        bit = i & 63
+        if bit == 0:
+            state += _GOLDEN
+            word = _mix(state)
+        out[i] = np.float64((word >> np.uint64(bit)) & np.uint64(1)) * 2.0 - 1.0
+    return state
+
+
+@_jit
 def _wrap(x):
     """``x`` mapped to [-pi, pi); values already inside are returned exactly."""
     if -np.pi <= x < np.pi:
@@ -67,6 +90,112 @@ def _wrap(x):
 
 
 @_jit
+def _settle_member(
+    ei,
+    ej,
+    k_fwd,
+    k_rev,
+    omega,
+    out_idx,
+    targets,
+    beta,
+    theta,
+    dt,
+    n_steps,
+    substeps,
+    sigma,
+    window,
+    keys,
+    residual,
+    reaction,
+    b,
+):
+    """Settle member ``b`` of the batch: :func:`settle_batch` for one member."""
+    n = theta.shape[1]
+    m = ei.shape[0]
+    p = out_idx.shape[0]
+    half = window // 2
+    start_first = n_steps - 2 * half
+    start_second = n_steps - half
+    # All the scratch in one buffer, padded by a cache line at both ends:
+    # members settled side by side on other threads allocate theirs close by,
+    # and sharing a line with them (false sharing) cost as much as the second
+    # thread gained.
+    pad = 8
+    work = np.empty(6 * n + 2 * m + 2 * pad)
+    force = work[pad : pad + n]
+    noise = work[pad + n : pad + 2 * n]
+    wc = work[pad + 2 * n : pad + 3 * n]
+    th = work[pad + 3 * n : pad + 4 * n]
+    sum1 = work[pad + 4 * n : pad + 5 * n]
+    sum2 = work[pad + 5 * n : pad + 6 * n]
+    sin_e = work[pad + 6 * n : pad + 6 * n + m]
+    cos_e = work[pad + 6 * n + m : pad + 6 * n + 2 * m]
+
+    mean = 0.0
+    for i in range(n):
+        mean += omega[b, i]
+    mean /= n
+    for i in range(n):
+        wc[i] = omega[b, i] - mean
+        th[i] = theta[b, i]
+        sum1[i] = 0.0
+        sum2[i] = 0.0
+    state = _mix(keys[b])
+    h = dt / substeps[b]
+    amp = sigma * np.sqrt(h)
+    nudged = beta[b] != 0.0
+
+    for step in range(n_steps):
+        for _ in range(substeps[b]):
+            for i in range(n):
+                force[i] = wc[i]
+            _edge_trig(ei, ej, th, sin_e, cos_e)
+            for e in range(m):
+                force[ei[e]] += k_fwd[b, e] * sin_e[e]
+                force[ej[e]] -= k_rev[b, e] * sin_e[e]
+            if nudged:
+                for q in range(p):
+                    o = out_idx[q]
+                    pull = beta[b] * np.sin(th[o] - th[0] - targets[b, q])
+                    force[o] -= pull
+                    force[0] += reaction * pull
+            if amp > 0.0:
+                state = _signs(state, noise)
+                for i in range(n):
+                    th[i] += h * force[i] + amp * noise[i]
+            else:
+                for i in range(n):
+                    th[i] += h * force[i]
+
+        # Mean phases over the two halves of the final window, relative to
+        # node 0 and unwrapped within the call, give the mean frequencies.
+        if step >= start_first:
+            acc = sum1 if step < start_second else sum2
+            for i in range(n):
+                acc[i] += th[i] - th[0]
+
+    worst = 0.0
+    span = half * dt
+    finite = True
+    for i in range(n):
+        if not np.isfinite(th[i]):
+            finite = False
+    if finite:
+        for i in range(1, n):
+            f = abs(sum2[i] - sum1[i]) / half / span
+            if f > worst:
+                worst = f
+        for i in range(n):
+            theta[b, i] = _wrap(th[i] - th[0])
+        residual[b] = worst
+    else:
+        for i in range(n):
+            theta[b, i] = 0.0
+        residual[b] = np.inf
+
+
+@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def settle_batch(
     ei,
     ej,
@@ -129,83 +258,21 @@ def settle_batch(
         1.0 to drive node 0 with the opposite of the summed injection (no net
         torque: the nudged state of the paper's model), 0.0 for none.
     """
-    batch, n = theta.shape
-    m = ei.shape[0]
-    p = out_idx.shape[0]
-    half = window // 2
-    start_first = n_steps - 2 * half
-    start_second = n_steps - half
-    force = np.empty(n)
-    sin_e = np.empty(m)
-    cos_e = np.empty(m)
-    noise = np.empty(n)
-    wc = np.empty(n)
-    th = np.empty(n)
-    sum1 = np.empty(n)
-    sum2 = np.empty(n)
-
-    for b in range(batch):
-        mean = 0.0
-        for i in range(n):
-            mean += omega[b, i]
-        mean /= n
-        for i in range(n):
-            wc[i] = omega[b, i] - mean
-            th[i] = theta[b, i]
-            sum1[i] = 0.0
-            sum2[i] = 0.0
-        state = _mix(keys[b])
-        h = dt / substeps[b]
-        amp = sigma * np.sqrt(h)
-        nudged = beta[b] != 0.0
-
-        for step in range(n_steps):
-            for _ in range(substeps[b]):
-                for i in range(n):
-                    force[i] = wc[i]
-                _edge_trig(ei, ej, th, sin_e, cos_e)
-                for e in range(m):
-                    force[ei[e]] += k_fwd[b, e] * sin_e[e]
-                    force[ej[e]] -= k_rev[b, e] * sin_e[e]
-                if nudged:
-                    for q in range(p):
-                        o = out_idx[q]
-                        pull = beta[b] * np.sin(th[o] - th[0] - targets[b, q])
-                        force[o] -= pull
-                        force[0] += reaction * pull
-                if amp > 0.0:
-                    state = _normals(state, noise)
-                    for i in range(n):
-                        th[i] += h * force[i] + amp * noise[i]
-                else:
-                    for i in range(n):
-                        th[i] += h * force[i]
-
-            # Mean phases over the two halves of the final window, relative to
-            # node 0 and unwrapped within the call, give the mean frequencies.
-            if step >= start_first:
-                acc = sum1 if step < start_second else sum2
-                for i in range(n):
-                    acc[i] += th[i] - th[0]
-
-        worst = 0.0
-        span = half * dt
-        finite = True
-        for i in range(n):
-            if not np.isfinite(th[i]):
-                finite = False
-        if finite:
-            for i in range(1, n):
-                f = abs(sum2[i] - sum1[i]) / half / span
-                if f > worst:
-                    worst = f
-            for i in range(n):
-                theta[b, i] = _wrap(th[i] - th[0])
-            residual[b] = worst
-        else:
-            for i in range(n):
-                theta[b, i] = 0.0
-            residual[b] = np.inf
+    # Members are independent (each has its own noise stream), so they are
+    # dealt over the threads; any split gives the same bits. A lone member
+    # stays on the calling thread, which saves waking the pool.
+    batch = theta.shape[0]
+    if batch > 1:
+        for b in nb.prange(batch):
+            _settle_member(
+                ei, ej, k_fwd, k_rev, omega, out_idx, targets, beta, theta, dt,
+                n_steps, substeps, sigma, window, keys, residual, reaction, b,
+            )  # fmt: skip
+    elif batch == 1:
+        _settle_member(
+            ei, ej, k_fwd, k_rev, omega, out_idx, targets, beta, theta, dt,
+            n_steps, substeps, sigma, window, keys, residual, reaction, 0,
+        )  # fmt: skip
 
 
 @_jit
