@@ -65,6 +65,7 @@ __all__ = [
     "Effect",
     "Plan",
     "gradient_quality",
+    "level_axes",
     "plan",
     "plot_gradient_quality",
 ]
@@ -607,19 +608,7 @@ def plot_gradient_quality(result: dict, path: str | os.PathLike) -> Path:
             label=name,
         )
 
-    unit = result["unit"]
-    xlabel = f"{result['effect']} ({unit})"
-    if result["effect"] == "tdc_jitter_s":
-        xlabel += f" at {result['model']['carrier_hz'] / 1e9:g} GHz"
-    for ax in (ax_c, ax_s):
-        if log_x:
-            ax.set_xscale("log")
-        ax.set_xticks(list(ticks))
-        ax.set_xticklabels(list(ticks.values()))
-        ax.minorticks_off()
-        ax.set_xlabel(xlabel)
-        if bits:
-            ax.invert_xaxis()
+    level_axes((ax_c, ax_s), result, ticks, log_x)
     ax_c.axhline(result["threshold"], color="0.5", lw=0.8, ls="--")
     ax_c.set(ylabel="cos(measured, exact)", ylim=(min(-0.2, ax_c.get_ylim()[0]), 1.03))
     ax_c.set_title(
@@ -642,6 +631,24 @@ def plot_gradient_quality(result: dict, path: str | os.PathLike) -> Path:
     fig.savefig(buf, format="png", dpi=130)
     plt.close(fig)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def level_axes(axes, result: dict, ticks: dict, log_x: bool) -> None:
+    """Label the level axis of every panel of a noise-study figure: the effect
+    and its unit (with the carrier for readout jitter), the levels as ticks,
+    and actuator resolutions running from many bits to few."""
+    xlabel = f"{result['effect']} ({result['unit']})"
+    if result["effect"] == "tdc_jitter_s":
+        xlabel += f" at {result['model']['carrier_hz'] / 1e9:g} GHz"
+    for ax in axes:
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xticks(list(ticks))
+        ax.set_xticklabels(list(ticks.values()))
+        ax.minorticks_off()
+        ax.set_xlabel(xlabel)
+        if EFFECTS[result["effect"]].bits:
+            ax.invert_xaxis()
 
 
 def _plot_positions(levels, bits: bool):

@@ -265,18 +265,7 @@ def plot_training_robustness(result: dict, path: str | os.PathLike) -> Path:
         )
         ax_s.plot(x, [r["n_success"] for r in pick], "o-", color=colour, label=name)
 
-    xlabel = f"{result['effect']} ({result['unit']})"
-    if result["effect"] == "tdc_jitter_s":
-        xlabel += f" at {result['model']['carrier_hz'] / 1e9:g} GHz"
-    for ax in (ax_a, ax_s):
-        if log_x:
-            ax.set_xscale("log")
-        ax.set_xticks(list(ticks))
-        ax.set_xticklabels(list(ticks.values()))
-        ax.minorticks_off()
-        ax.set_xlabel(xlabel)
-        if bits:
-            ax.invert_xaxis()
+    noise.level_axes((ax_a, ax_s), result, ticks, log_x)
     ax_a.set_ylabel("test accuracy, mean over seeds (%)")
     ax_a.set_title(
         f"(a) accuracy; band: IQR over seeds; grey: within {restore:g} points of ideal",
