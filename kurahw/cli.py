@@ -230,6 +230,13 @@ def _add_train(sub) -> None:
     tr.add_argument("--beta", type=_positive(float), default=0.1)
     tr.add_argument("--eval-every", type=_positive(int), default=10)
     tr.add_argument(
+        "--nudge-form",
+        choices=["quadratic", "injection", "balanced-injection"],
+        default=None,
+        help="output drive (default: the paper's quadratic nudge on the ideal "
+        "backend, the balanced injection on the emulator)",
+    )
+    tr.add_argument(
         "--mitigation",
         default="none",
         help="how each gradient is measured: none, average, large-beta, centered, "
@@ -264,7 +271,7 @@ def _add_device(parser) -> None:
         action="append",
         default=[],
         help="change one emulator figure, e.g. tdc_jitter_s=1e-12 or "
-        "balanced_nudge=true (repeatable; names as in kurahw.DeviceModel)",
+        "settle_time=20 (repeatable; names as in kurahw.DeviceModel)",
     )
     parser.add_argument(
         "--board-seed",
@@ -416,6 +423,12 @@ def _add_study(sub) -> None:
         help="comma-separated, e.g. none,centered,centered+average (default: "
         + ",".join(TRAINING_MITIGATIONS)
         + ")",
+    )
+    no.add_argument(
+        "--nudge-form",
+        choices=["balanced-injection", "injection"],
+        default="balanced-injection",
+        help="the board's output drive (default balanced-injection)",
     )
     no.add_argument(
         "--train",
@@ -616,9 +629,18 @@ def _run_train(args) -> dict:
         omega_nodes=args.omega_nodes,
         edges=args.edges,
         network=args.network,
-        config={"beta": args.beta, "mitigation": args.mitigation},
+        config={
+            "beta": args.beta,
+            "mitigation": args.mitigation,
+            **({"nudge_form": args.nudge_form} if args.nudge_form else {}),
+        },
     )
     options = _backend_options(args)
+    if args.backend == "emulator" and args.nudge_form == "quadratic":
+        raise ValueError(
+            "--nudge-form is 'quadratic', but the emulated board cannot apply a "
+            "'quadratic' nudge; use balanced-injection (its default) or injection."
+        )
 
     bar = _EpochBar(args.epochs, "train")
     try:
@@ -749,6 +771,7 @@ def _run_noise(args) -> dict:
             beta=args.beta,
             mitigations=args.mitigations,
             base=args.base,
+            nudge_form=args.nudge_form,
             data_path=args.data,
             progress=tick,
         )
@@ -786,6 +809,7 @@ def _run_noise_training(args, gradient: dict, stem: Path | None) -> dict:
             beta=args.beta,
             mitigations=args.mitigations,
             base=args.base,
+            nudge_form=args.nudge_form,
             board_seed=args.board_seed,
             out=None if stem is None else stem.parent / f"training-{args.effect}",
             data_path=args.data,

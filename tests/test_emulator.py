@@ -77,10 +77,10 @@ def test_noise_free_integration_reaches_the_exact_free_equilibrium(batch):
 
 
 def test_integrated_nudge_is_locked_to_node_0(batch):
-    """With the injection referenced to node 0, which feels no reaction, the
-    nudged state is a lock of every oscillator to one common frequency; it is
-    not the pinned-reference state of the paper's model, from which it differs
-    in proportion to beta."""
+    """With the plain injection referenced to node 0, which feels no reaction,
+    the nudged state is a lock of every oscillator to one common frequency; it
+    is not the pinned-reference state of the paper's model, from which it
+    differs in proportion to beta."""
     dyn = EmulatorBackend(batch, DYNAMIC)
     exact = EmulatorBackend(batch, "ideal")
     targets = np.array([-0.2, 0.2])
@@ -90,7 +90,7 @@ def test_integrated_nudge_is_locked_to_node_0(batch):
             be.release()
             be.set_inputs(INPUTS)
             be.settle()
-            be.nudge(targets, beta)
+            be.nudge(targets, beta, "injection")
         got, pinned = dyn.settle(), exact.settle()
         gaps.append(np.abs(got.theta - pinned.theta).max())
 
@@ -286,7 +286,7 @@ def test_set_codes_validates_and_programs_nominal_values(batch):
 
 def test_nudge_is_injection_only_and_quantised(batch):
     be = EmulatorBackend(batch, "typical-bench")
-    with pytest.raises(UnsupportedOperation, match="form='injection'"):
+    with pytest.raises(UnsupportedOperation, match="form='balanced-injection'"):
         be.nudge([0.1, 0.2], 0.1, "quadratic")
     assert be.nudge_state is None
 
@@ -500,13 +500,15 @@ def test_balanced_injection_gives_the_papers_nudged_state(batch):
     """Driving node 0 with the opposite of the summed injection leaves no net
     torque, so the integrated nudged state is the pinned-reference state of
     the paper's model (the exact solve), unlike the plain injection above."""
-    dyn = EmulatorBackend(batch, DYNAMIC.replace(balanced_nudge=True))
+    dyn = EmulatorBackend(batch, DYNAMIC)
     exact = EmulatorBackend(batch, "ideal")
+    ideal = IdealBackend(batch)
     targets = np.array([-0.2, 0.2])
-    for be in (dyn, exact):
+    for be in (dyn, exact, ideal):
         be.set_inputs(INPUTS)
         be.settle()
-        be.nudge(targets, 0.1)
-    got, pinned = dyn.settle(), exact.settle()
+        be.nudge(targets, 0.1, "balanced-injection")
+    got, pinned, paper = dyn.settle(), exact.settle(), ideal.settle()
     np.testing.assert_allclose(got.theta, pinned.theta, atol=1e-9)
+    np.testing.assert_allclose(paper.theta, pinned.theta, atol=1e-9)
     assert got.stable.all()

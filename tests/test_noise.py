@@ -158,12 +158,25 @@ def test_bits_run_from_continuous_to_coarse():
 
 @pytest.mark.vowels
 def test_phase_noise_runs_on_the_integrated_settle():
-    result = noise.gradient_quality(
-        "phase_noise", [0.0], seeds=2, n_samples=1, mitigations=["none"]
-    )
-    assert result["settle"] == "integrated"
+    """Without noise the integrated settle under the balanced injection gives
+    the paper's gradient; the plain injection bends it (its common frequency
+    shifts by O(beta))."""
+    cos = {}
+    for form in ("balanced-injection", "injection"):
+        result = noise.gradient_quality(
+            "phase_noise",
+            [0.0],
+            seeds=3,
+            n_samples=2,
+            mitigations=["centered"],
+            nudge_form=form,
+        )
+        assert result["settle"] == "integrated" and result["nudge_form"] == form
+        cos[form] = result["rows"][0]["cos_mean"]
     assert result["model"]["settle_time"] == 10.0
-    assert "node 0" in result["notes"][0]
+    assert "integrated settle" in result["notes"][0]
+    assert cos["balanced-injection"] > 0.999
+    assert cos["injection"] < 0.98
 
 
 @pytest.mark.parametrize(
@@ -183,6 +196,7 @@ def test_phase_noise_runs_on_the_integrated_settle():
         ({"seeds": 0}, r"`seeds` is 0"),
         ({"n_samples": 0}, r"`n_samples` is 0"),
         ({"base": "bench"}, r"`base` is 'bench'; use a preset"),
+        ({"nudge_form": "quadratic"}, r"`nudge_form` is 'quadratic'"),
     ],
 )
 def test_bad_arguments_name_the_argument_and_the_fix(kwargs, pattern):

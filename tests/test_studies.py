@@ -136,17 +136,17 @@ def test_training_on_the_emulator_adapts_the_protocol(tmp_path):
     """A board cannot preset phases or nudge quadratically: the runner switches
     to physical warm starts and injection, and records that it did."""
     code = main(["train", "--seeds", "2", "--epochs", "1", "--mitigation", "centered",
-                 "--device-set", "balanced_nudge=true", "--device-set",
+                 "--device-set", "settle_time=5", "--device-set",
                  "tdc_jitter_s=1e-12", "--out", str(tmp_path)])  # fmt: skip
     assert code == 0
     run = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
     assert run["config"]["warm_start"] == "physical"
-    assert run["config"]["nudge_form"] == "injection"
+    assert run["config"]["nudge_form"] == "balanced-injection"
     assert run["config"]["mitigation"] == "centered"
     assert run["config"]["require_stable"] is True
     assert run["backend"]["info"]["name"] == "emulator"
     model = run["backend"]["model"]
-    assert model["balanced_nudge"] is True and model["tdc_jitter_s"] == 1e-12
+    assert model["settle_time"] == 5 and model["tdc_jitter_s"] == 1e-12
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["device"]["tdc_jitter_s"] == 1e-12
     assert summary["settles"]["samples"] == 2 * 220
@@ -161,6 +161,7 @@ def test_training_on_the_emulator_adapts_the_protocol(tmp_path):
         (["--device-set", "reads=0"], "`reads` is 0"),
         (["--backend", "ideal", "--device", "paper-tdc"], "describe the emulator"),
         (["--mitigation", "lockin+large-beta"], "does not combine"),
+        (["--nudge-form", "quadratic"], "cannot apply a 'quadratic' nudge"),
     ],
 )
 def test_cli_refuses_bad_device_settings(tmp_path, capsys, argv, message):

@@ -81,7 +81,8 @@ class BackendInfo:
         Whether :meth:`Backend.settle` accepts a starting state ``theta0``. A real
         board can only start from where it is.
     nudge_forms : tuple of str
-        The output drives it can apply; a board can only inject.
+        The output drives it can apply, the preferred one first; a board can
+        only inject.
     """
 
     name: str
@@ -98,7 +99,7 @@ class BackendInfo:
     coupling_resolution: float | None = None
     phase_resolution: float | None = None
     can_preset_phases: bool = False
-    nudge_forms: tuple[str, ...] = ("quadratic", "injection")
+    nudge_forms: tuple[str, ...] = ("quadratic", "injection", "balanced-injection")
 
     @classmethod
     def of_batch(cls, name: str, batch, **limits) -> BackendInfo:
@@ -186,7 +187,7 @@ class Measurement:
     status: np.ndarray | None = None
 
 
-_FORMS = ("quadratic", "injection")
+_FORMS = ("quadratic", "injection", "balanced-injection")
 
 
 class Backend:
@@ -272,16 +273,28 @@ class Backend:
         self,
         targets: np.ndarray,
         beta: float | np.ndarray,
-        form: Literal["quadratic", "injection"] = "quadratic",
+        form: Literal["quadratic", "injection", "balanced-injection"] = "quadratic",
     ) -> None:
         """Switch on a pull of the outputs toward ``targets`` (radians).
 
         ``targets`` has shape (batch, p) or (p,); ``beta`` is a number or one per
         member. The quadratic form is the paper's ``-beta (theta - target)``; the
-        injection form ``-beta sin(theta - target)`` is what a locking drive does.
+        injection form ``-beta sin(theta - target)`` is what a locking drive does;
+        the balanced injection also drives node 0 with the opposite of the summed
+        output injection, so that the nudge exerts no net torque (where node 0
+        is a fixed reference, as in the paper's model, it is the injection).
         """
         if form not in _FORMS:
-            raise ValueError(f"`form` is {form!r}; use 'quadratic' or 'injection'.")
+            raise ValueError(
+                f"`form` is {form!r}; use one of {', '.join(map(repr, _FORMS))}."
+            )
+        if form not in self.info.nudge_forms:
+            raise UnsupportedOperation(
+                f"The {self.info.name!r} backend cannot apply a {form!r} nudge; it "
+                f"nudges with {', '.join(map(repr, self.info.nudge_forms))}. Use "
+                f"form={self.info.nudge_forms[0]!r} "
+                f"(TrainConfig(nudge_form={self.info.nudge_forms[0]!r}))."
+            )
 
         info = self.info
         t = _as_batch("targets", targets, info.batch, len(info.outputs))

@@ -109,11 +109,6 @@ class DeviceModel:
         Resolution of the injection strength; None for continuous.
     nudge_max : float
         Largest injection strength ``|beta|``.
-    balanced_nudge : bool
-        Also drive node 0 with the opposite of the summed output injection, so
-        that the nudge exerts no net torque on the network. Without it the
-        injection shifts the common frequency and the nudged state is not the
-        paper's (see ``docs/emulator.md``); with it, it is.
     settle_time : float or None
         Time a settle lasts (model units). None: settle by an exact solve of
         the paper's model instead of integrating the dynamics.
@@ -162,7 +157,6 @@ class DeviceModel:
     coupling_asymmetry: float = 0.01
     nudge_bits: int | None = 8
     nudge_max: float = 0.5
-    balanced_nudge: bool = False
     settle_time: float | None = 10.0
     dt: float = 0.02
     phase_noise: float = 0.02
@@ -409,7 +403,7 @@ class EmulatorBackend(Backend):
                 coupling_resolution=_step(model.coupling_range, model.coupling_bits),
                 phase_resolution=model.phase_lsb_rad or None,
                 can_preset_phases=False,
-                nudge_forms=("injection",),
+                nudge_forms=("balanced-injection", "injection"),
             )
         )
         self.model = model
@@ -548,22 +542,19 @@ class EmulatorBackend(Backend):
         self,
         targets: np.ndarray,
         beta: float | np.ndarray,
-        form: Literal["quadratic", "injection"] = "injection",
+        form: Literal["balanced-injection", "injection"] = "balanced-injection",
     ) -> None:
         """Inject a locking drive into the outputs: ``-beta sin(theta_o -
         theta_0 - target_o)``, the reference locked to node 0.
 
-        ``beta`` is realised on the nudge actuator (``nudge_bits`` over
-        ``[0, nudge_max]``; a negative ``beta`` inverts the injection). Only
-        ``form="injection"`` exists on the board.
+        ``form="balanced-injection"`` (the default) also injects the opposite
+        of the summed output drive into node 0, so that the nudge exerts no net
+        torque and the nudged state is the paper's; ``"injection"`` drives the
+        outputs only, which shifts the common frequency by O(beta) (see
+        ``docs/emulator.md``). The board has no quadratic drive. ``beta`` is
+        realised on the nudge actuator (``nudge_bits`` over ``[0,
+        nudge_max]``; a negative ``beta`` inverts the injection).
         """
-        if form == "quadratic":
-            raise UnsupportedOperation(
-                "The 'emulator' backend nudges its outputs by injection locking; "
-                "it has no quadratic drive -beta (theta - target). Use "
-                "form='injection' (TrainConfig(nudge_form='injection'))."
-            )
-
         previous = self.nudge_state
         super().nudge(targets, beta, form)
         try:
@@ -833,6 +824,7 @@ class EmulatorBackend(Backend):
         else:
             beta = self._beta
             targets = np.ascontiguousarray(state.targets)
+        balanced = state is not None and state.form == "balanced-injection"
 
         # Gershgorin bound on the stiffest relaxation rate of each member.
         pull = np.zeros((info.batch, info.n))
@@ -848,7 +840,7 @@ class EmulatorBackend(Backend):
             np.ascontiguousarray(omega), self._out, targets,
             np.ascontiguousarray(beta, dtype=float), theta, float(model.dt),
             n_steps, substeps.astype(np.int64), float(model.phase_noise), window,
-            keys, residual, 1.0 if model.balanced_nudge else 0.0,
+            keys, residual, 1.0 if balanced else 0.0,
         )  # fmt: skip
 
         status = np.where(

@@ -64,7 +64,10 @@ class IdealBackend(Backend):
         state = self.nudge_state
         nudge = None
         if state is not None:
-            nudge = Nudge(state.targets, state.beta, state.form)
+            # Node 0 is the model's fixed reference: a counter-drive on it
+            # changes nothing, so the balanced injection is the injection.
+            form = "injection" if state.form == "balanced-injection" else state.form
+            nudge = Nudge(state.targets, state.beta, form)
 
         start = self._theta if theta0 is None else theta0
         eq = self._solver.solve(start, omega=self._omega, nudge=nudge)

@@ -55,6 +55,7 @@ def training_robustness(
     beta: float = 0.1,
     mitigations: Sequence[str] = TRAINING_MITIGATIONS,
     base=None,
+    nudge_form: str = "balanced-injection",
     board_seed: int = 0,
     out: str | os.PathLike | None = None,
     data_path=None,
@@ -64,11 +65,11 @@ def training_robustness(
 
     Parameters
     ----------
-    effect, levels, base
+    effect, levels, base, nudge_form
         As in :func:`kurahw.studies.noise.gradient_quality`: the
         :class:`~kurahw.backends.DeviceModel` figure to sweep, its values
-        (default: the effect's own sweep) and the preset or model of the
-        board's other figures.
+        (default: the effect's own sweep), the preset or model of the board's
+        other figures, and the board's output drive.
     seeds : int or sequence of int
         A count (seeds 0..seeds-1) or the seeds; each sets a run's data split
         and sample order. Board ``b`` of the batch (the ``b``-th seed) draws
@@ -110,6 +111,7 @@ def training_robustness(
             "['none', 'lockin']."
         )
     plans = [plan(m, beta) for m in mitigations]
+    noise.check_nudge_form(nudge_form)
     base_model, base_name, notes = noise._base_model(effect, spec, base)
     for p in plans:
         top = max(abs(b) for b in p.betas)
@@ -122,11 +124,10 @@ def training_robustness(
     models = [noise._model_at(base_model, effect, spec, lv) for lv in levels]
 
     def run(name, folder, backend, options, mitigation):
-        cond = Condition(
-            name=name,
-            seeding="spectral",
-            config={"beta": float(beta), "mitigation": mitigation},
-        )
+        config = {"beta": float(beta), "mitigation": mitigation}
+        if backend == "emulator":
+            config["nudge_form"] = nudge_form
+        cond = Condition(name=name, seeding="spectral", config=config)
         res = run_conditions(
             [cond],
             seed_list,
@@ -172,6 +173,7 @@ def training_robustness(
         "seeds": seed_list,
         "epochs": int(epochs),
         "beta": float(beta),
+        "nudge_form": nudge_form,
         "seeding": "spectral",
         "readout": _READOUT,
         "restore_points": RESTORE_POINTS,
@@ -298,7 +300,7 @@ def markdown(gradient: dict | None, training: dict) -> str:
         f"{training['what']}; base {training['base'] or 'custom'} "
         f"({training['settle']} settles); spectral seeding, "
         f"{len(training['seeds'])} seeds × {training['epochs']} epochs, "
-        f"beta {training['beta']:g}. Ideal backend: "
+        f"beta {training['beta']:g}, {training['nudge_form']} nudge. Ideal backend: "
         f"{100 * ideal['acc_mean']:.1f} % mean test accuracy, "
         f"{ideal['n_success']}/{len(training['seeds'])} seeds above 60 %. "
         f"Restored: within {training['restore_points']:g} points of it.",

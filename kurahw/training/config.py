@@ -59,7 +59,10 @@ class TrainConfig:
         to the centred frequencies (frequency learning only).
     fd_eps : float
         Step of the finite differences.
-    nudge_form : {"quadratic", "injection"}
+    nudge_form : {"quadratic", "injection", "balanced-injection"}
+        The output drive (see :meth:`kurahw.backends.Backend.nudge`); a
+        device offers only some, and the studies switch to the device's
+        preferred one.
     warm_start : {"chain", "physical"}
         ``"chain"``: each free settle starts from the previous sample's free
         equilibrium, each nudged settle from its own free equilibrium (the
@@ -104,7 +107,7 @@ class TrainConfig:
     eval_every: int | None = None
     gradient: Literal["ep", "finite-difference"] = "ep"
     fd_eps: float = 1e-5
-    nudge_form: Literal["quadratic", "injection"] = "quadratic"
+    nudge_form: Literal["quadratic", "injection", "balanced-injection"] = "quadratic"
     warm_start: Literal["chain", "physical"] = "chain"
     paper_eval_draws_every: int | None = None
     coupling_floor: float | None = None
@@ -138,7 +141,11 @@ class TrainConfig:
 
         _choice("readout", self.readout, READOUTS)
         _choice("gradient", self.gradient, ("ep", "finite-difference"))
-        _choice("nudge_form", self.nudge_form, ("quadratic", "injection"))
+        _choice(
+            "nudge_form",
+            self.nudge_form,
+            ("quadratic", "injection", "balanced-injection"),
+        )
         _choice("warm_start", self.warm_start, ("chain", "physical"))
         for name in ("eval_every", "paper_eval_draws_every", "recenter_every"):
             if getattr(self, name) is not None:
