@@ -9,7 +9,9 @@ For each sample the trainer programs the inputs, settles the free network,
 switches the output nudge on, settles again, and turns the two measured
 states into gradients: ``-(theta_beta - theta_free) / beta`` for the
 frequencies and ``(cos dtheta_free - cos dtheta_beta) / beta`` per edge for the
-couplings. Nothing is differentiated.
+couplings. Nothing is differentiated. On a noisy device a mitigation
+(:mod:`kurahw.training.mitigation`) measures each gradient from more nudges
+and readings instead.
 """
 
 from __future__ import annotations
@@ -455,15 +457,10 @@ class Trainer:
         cfg, be = self.config, self.backend
         apply = step[:, None]
         c = cfg.clip
-        single = len(nudged) == 1
         if cfg.gradient == "finite-difference":
             g = self._fd_gradient(free, targets)
-        elif single:
-            g = _wrapped(free - nudged[0]) / betas[0][:, None]
         else:
-            g = slope_gradient(
-                np.array([free, *nudged]), np.array([0 * betas[0], *betas])
-            )
+            g = _estimate(free, nudged, betas, wrap=True)
         g = np.minimum(np.maximum(g, -c), c)
 
         # np.where, not a product with the mask, so that a skipped member's
@@ -482,14 +479,7 @@ class Trainer:
             ei, ej = self._ei, self._ej
             cos_free = np.cos(free[:, ej] - free[:, ei])
             cos_nudged = [np.cos(x[:, ej] - x[:, ei]) for x in nudged]
-            if single:
-                gk = (cos_free - cos_nudged[0]) / betas[0][:, None]
-            else:
-                gk = slope_gradient(
-                    np.array([cos_free, *cos_nudged]),
-                    np.array([0 * betas[0], *betas]),
-                    wrap=False,
-                )
+            gk = _estimate(cos_free, cos_nudged, betas, wrap=False)
             gk = np.minimum(np.maximum(gk, -c), c)
             delta = np.where(apply & self._edge_mask, self._lr_coupling * gk, 0.0)
             lo, hi = cfg.coupling_bounds
@@ -697,13 +687,23 @@ class Trainer:
         return int(meta["epoch"])
 
 
-def _wrapped(d: np.ndarray) -> np.ndarray:
-    """Phase displacements mapped into [-pi, pi]; those already inside are kept
-    exactly, so that a readout wrapped at +-pi does not fake a 2 pi step."""
-    outside = np.abs(d) > np.pi
-    if not outside.any():
-        return d
-    return np.where(outside, np.angle(np.exp(1j * d)), d)
+def _estimate(free, nudged, betas, *, wrap: bool) -> np.ndarray:
+    """Minus the slope of a measured quantity against the realised nudge, from
+    its free value and its values under the plan's nudges, shape (batch, k).
+
+    With one nudge this is the paper's ``(free - nudged) / beta``, computed
+    exactly so; a phase displacement beyond +-pi (``wrap``) is a readout
+    wrapped at +-pi, not a 2 pi step, and is mapped back.
+    """
+    if len(nudged) > 1:
+        values = np.array([free, *nudged])
+        strengths = np.array([np.zeros_like(betas[0]), *betas])
+        return slope_gradient(values, strengths, wrap=wrap)
+
+    d = free - nudged[0]
+    if wrap and (np.abs(d) > np.pi).any():
+        d = np.where(np.abs(d) > np.pi, np.angle(np.exp(1j * d)), d)
+    return d / betas[0][:, None]
 
 
 def train(
