@@ -187,7 +187,7 @@ class Measurement:
     status: np.ndarray | None = None
 
 
-_FORMS = ("quadratic", "injection", "balanced-injection")
+_FORMS = BackendInfo.nudge_forms
 
 
 class Backend:
