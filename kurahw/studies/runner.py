@@ -293,7 +293,7 @@ def run_conditions(
             epochs=epochs, readout=readout, eval_every=eval_every, **conds[0].config
         )
         be = open_backend(backend, NetworkBatch.stack(nets), **(backend_options or {}))
-        config = _fit_to_backend(config, be.info)
+        config = fit_to_backend(config, be.info)
         tick = (lambda e, lab=label: progress(lab, e, epochs)) if progress else None
         trainer = Trainer(be, TaskData.stack(splits), specs, config, progress=tick)
         ckpt = Path(out, "checkpoints", f"{slug}.npz") if out else None
@@ -343,7 +343,7 @@ def _backend_key(backend: str, options: dict[str, Any] | None) -> str:
     return json.dumps({"backend": backend, "options": json_safe(opts)}, sort_keys=True)
 
 
-def _fit_to_backend(config: TrainConfig, info) -> TrainConfig:
+def fit_to_backend(config: TrainConfig, info) -> TrainConfig:
     """The protocol a backend can run: a board starts every settle from where it
     is and can only nudge by injection. A device's residual is its lock
     indicator, not a solver's: its own verdict decides which samples are used

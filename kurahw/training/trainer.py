@@ -351,6 +351,19 @@ class Trainer:
             seconds=time.perf_counter() - started,
         )
 
+    def evaluate(self) -> dict[str, np.ndarray]:
+        """Test accuracy of every member as the backend stands now, without
+        training: per readout, shape (batch,). Samples whose settle the
+        protocol rejects are left out, as in training's evaluations."""
+        kept = getattr(self, "_hist", None)
+        self._hist = self._empty_history()
+        try:
+            self._evaluate(0)
+            return {r: np.asarray(self._hist[f"test_acc_{r}"][-1]) for r in READOUTS}
+        finally:
+            if kept is not None:
+                self._hist = kept
+
     def _empty_history(self) -> dict[str, Any]:
         e, b = self.config.epochs, self.backend.info.batch
         hist: dict[str, Any] = {
