@@ -339,6 +339,17 @@ class Trainer:
                 self.progress(epoch)
 
         hist = {k: np.asarray(v) for k, v in self._hist.items() if k != "phases"}
+        skipped = hist["skipped_free"].sum() + hist["skipped_nudge"].sum()
+        if skipped:
+            log.warning(
+                "%d of %d training samples were skipped because a settle did not "
+                "converge or lock (free: %d, nudged: %d); they were counted, not "
+                "used (per epoch in the history: skipped_free, skipped_nudge)",
+                skipped,
+                hist["train_counted"].sum() + skipped,
+                hist["skipped_free"].sum(),
+                hist["skipped_nudge"].sum(),
+            )
         return TrainResult(
             specs=self.specs,
             config=cfg,
@@ -444,7 +455,7 @@ class Trainer:
 
         skipped = h["skipped_free"][e].sum() + h["skipped_nudge"][e].sum()
         if skipped:
-            log.warning(
+            log.info(
                 "epoch %d: %d of %d samples skipped (free settle not converged or "
                 "locked: %d; a nudged one: %d); they are counted, not used",
                 epoch,
