@@ -53,7 +53,9 @@ class TrainConfig:
         Readout used for the headline accuracies; both are always recorded.
     eval_every : int or None
         Evaluate on the test set every this many epochs (and always before
-        training and after the last epoch). Evaluation never changes training.
+        training and after the last epoch). On the ideal backend evaluation
+        never changes training; on a device its settles are real, so they
+        advance the device's noise and drift like any other settle.
     gradient : {"ep", "finite-difference"}
         Two-phase EP estimate, or central differences of the loss with respect
         to the centred frequencies (frequency learning only).
