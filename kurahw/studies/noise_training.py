@@ -273,8 +273,9 @@ def _restores_to(levels, spec, plans, rows, key: str, ideal: float) -> dict:
 
 def plot_training_robustness(result: dict, path: str | os.PathLike) -> Path:
     """Mean test accuracy against level per mitigation, with the interquartile
-    range over seeds as a band and the ideal backend's accuracy and its
-    restore band; and the number of successful seeds. PNG."""
+    range over seeds as a band, the same boards read through a noise-free
+    readout dashed, and the ideal backend's accuracy and its restore band;
+    and the number of successful seeds. PNG."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never needs a display
@@ -310,12 +311,21 @@ def plot_training_robustness(result: dict, path: str | os.PathLike) -> Path:
             alpha=0.15,
             lw=0,
         )
+        if all("acc_quiet_readout_mean" in r for r in pick):
+            ax_a.plot(
+                x,
+                [100 * r["acc_quiet_readout_mean"] for r in pick],
+                "--",
+                color=colour,
+                lw=1.0,
+            )
         ax_s.plot(x, [r["n_success"] for r in pick], "o-", color=colour, label=name)
 
     noise.level_axes((ax_a, ax_s), result, ticks, log_x)
     ax_a.set_ylabel("test accuracy, mean over seeds (%)")
     ax_a.set_title(
-        f"(a) accuracy; band: IQR over seeds; grey: within {restore:g} points of ideal",
+        f"(a) accuracy; band: IQR over seeds; grey: within {restore:g} points of "
+        "ideal;\ndashed: the same boards through a noise-free readout",
         fontsize=10,
     )
     ax_a.legend(frameon=False, fontsize=8, loc="lower left")
