@@ -28,7 +28,6 @@ level 0 of a sweep on an integrated base.
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import os
@@ -38,7 +37,6 @@ from pathlib import Path
 
 import numpy as np
 
-from kurahw._io import atomic_write_bytes
 from kurahw.backends.emulator import PRESETS, DeviceModel, EmulatorBackend
 from kurahw.data import load_vowels, vowel_split
 from kurahw.errors import NetworkError
@@ -641,10 +639,9 @@ def plot_gradient_quality(result: dict, path: str | os.PathLike) -> Path:
         fontsize=11,
     )
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130)
-    plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    from kurahw.studies import report
+
+    return report.save_png(fig, path, dpi=130)
 
 
 def level_axes(axes, result: dict, ticks: dict, log_x: bool) -> None:

@@ -14,7 +14,6 @@ study resumes where it stopped and a finished one is re-reported for free.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from kurahw._io import atomic_write_bytes
 from kurahw.backends import EmulatorBackend
 from kurahw.network import NetworkBatch
 from kurahw.studies import noise
@@ -338,10 +336,9 @@ def plot_training_robustness(result: dict, path: str | os.PathLike) -> Path:
         fontsize=11,
     )
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130)
-    plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    from kurahw.studies import report
+
+    return report.save_png(fig, path, dpi=130)
 
 
 def markdown(gradient: dict | None, training: dict) -> str:

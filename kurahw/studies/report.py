@@ -259,14 +259,19 @@ def _readout_verdict(question: dict[str, Any]) -> list[str]:
 # -- figures ------------------------------------------------------------------
 
 
-def _save(fig, path: Path) -> str:
+def save_png(fig, path, dpi: int = 110) -> Path:
+    """Write ``fig`` as a PNG atomically (a reader never sees half a file) and
+    close it."""
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path.name
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def _save(fig, path: Path) -> str:
+    return save_png(fig, path).name
 
 
 def figures(exp, results, summary: dict[str, Any], out: Path) -> list[str]:
