@@ -215,12 +215,6 @@ def gradient_quality(
     levels = _check_levels(effect, spec, spec.levels if levels is None else levels)
     if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
         raise ValueError(f"`beta` is {beta!r}; give a finite nudge strength > 0.")
-    if isinstance(mitigations, str) or not list(mitigations):
-        raise ValueError(
-            f"`mitigations` is {mitigations!r}; give a list of names such as "
-            "['none', 'centered']."
-        )
-    plans = [plan(m, beta) for m in mitigations]
     check_nudge_form(nudge_form)
     seed_list = _check_seeds(seeds)
     if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
@@ -229,15 +223,7 @@ def gradient_quality(
 
     base_model, base_name, notes = _base_model(effect, spec, base)
     models = [_model_at(base_model, effect, spec, level) for level in levels]
-    for p in plans:
-        top = max(abs(b) for b in p.betas)
-        if top > base_model.nudge_max:
-            raise ValueError(
-                f"`mitigations` holds {p.name!r}, which nudges at {top!r} with "
-                f"`beta` {beta!r}, but the board injects at most "
-                f"{base_model.nudge_max!r} (`nudge_max`); use a smaller `beta` or "
-                "leave that mitigation out."
-            )
+    plans = check_plans(mitigations, beta, base_model)
     networks, x, targets = _task(seed_list, n_samples, data_path)
 
     rows = []
@@ -322,6 +308,27 @@ def _check_levels(effect: str, spec: Effect, levels) -> list[float]:
             )
         out.append(value)
     return out
+
+
+def check_plans(mitigations, beta: float, model: DeviceModel) -> list[Plan]:
+    """The plans of a list of mitigation names, each checked against the
+    board's largest injection."""
+    if isinstance(mitigations, str) or not list(mitigations):
+        raise ValueError(
+            f"`mitigations` is {mitigations!r}; give a list of names such as "
+            "['none', 'centered']."
+        )
+    plans = [plan(m, beta) for m in mitigations]
+    for p in plans:
+        top = max(abs(b) for b in p.betas)
+        if top > model.nudge_max:
+            raise ValueError(
+                f"`mitigations` holds {p.name!r}, which nudges at {top!r} with "
+                f"`beta` {beta!r}, but the board injects at most "
+                f"{model.nudge_max!r} (`nudge_max`); use a smaller `beta` or "
+                "leave that mitigation out."
+            )
+    return plans
 
 
 def check_nudge_form(form: str) -> None:

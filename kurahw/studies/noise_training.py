@@ -28,7 +28,6 @@ from kurahw.studies import noise
 from kurahw.studies.experiments import Condition
 from kurahw.studies.runner import build_runs, fit_to_backend, run_conditions
 from kurahw.training import TaskData, TrainConfig, Trainer
-from kurahw.training.mitigation import plan
 
 __all__ = [
     "RESTORE_POINTS",
@@ -109,22 +108,9 @@ def training_robustness(
         effect, spec, spec.levels if levels is None else levels
     )
     seed_list = noise._check_seeds(seeds)
-    if isinstance(mitigations, str) or not list(mitigations):
-        raise ValueError(
-            f"`mitigations` is {mitigations!r}; give a list of names such as "
-            "['none', 'lockin']."
-        )
-    plans = [plan(m, beta) for m in mitigations]
     noise.check_nudge_form(nudge_form)
     base_model, base_name, notes = noise._base_model(effect, spec, base)
-    for p in plans:
-        top = max(abs(b) for b in p.betas)
-        if top > base_model.nudge_max:
-            raise ValueError(
-                f"`mitigations` holds {p.name!r}, which nudges at {top!r}, beyond "
-                f"the board's `nudge_max` {base_model.nudge_max!r}; use a smaller "
-                "`beta` or leave it out."
-            )
+    plans = noise.check_plans(mitigations, beta, base_model)
     models = [noise._model_at(base_model, effect, spec, lv) for lv in levels]
 
     def run(name, folder, backend, options, mitigation):
