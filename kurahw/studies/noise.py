@@ -229,12 +229,7 @@ def gradient_quality(
     rows = []
     for level, model in zip(levels, models, strict=True):
         for p in plans:
-            # The plan's reads replace the base's, so that its cost is what ran.
-            board = EmulatorBackend(
-                NetworkBatch.stack(networks),
-                model.replace(reads=p.reads),
-                seed=seed_list,
-            )
+            board = EmulatorBackend(NetworkBatch.stack(networks), model, seed=seed_list)
             measured = _measure(board, networks, x, targets, p, nudge_form, progress)
             rows.append({"level": level, "mitigation": p.name, **_summary(*measured)})
         log.info("noise study: %s = %g done", effect, level)
@@ -424,13 +419,14 @@ def _measure(board, networks, x, targets, p: Plan, form: str, progress):
     for k in range(n_samples):
         board.release()
         board.set_inputs(x[:, k])
-        free = board.settle()
+        # The plan's reads replace the board's own, so its cost is what ran.
+        free = board.settle(reads=p.reads)
         equilibria = truth.free_equilibria(board, free.theta)
 
         phases, betas, stable = [free.theta], [np.zeros(batch)], free.stable.copy()
         for b in p.betas:
             board.nudge(targets[:, k], b, form)
-            m = board.settle()
+            m = board.settle(reads=p.reads)
             phases.append(m.theta)
             betas.append(board.realised_beta)
             stable &= m.stable
