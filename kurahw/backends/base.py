@@ -154,13 +154,13 @@ class NudgeState:
     targets : ndarray, shape (batch, p)
         Target phase per output node, in the order of ``info.outputs``.
     beta : ndarray, shape (batch,)
-        Drive strength.
-    form : {"quadratic", "injection"}
+        Drive strength in force (after the device's quantisation, if any).
+    form : {"quadratic", "injection", "balanced-injection"}
     """
 
     targets: np.ndarray
     beta: np.ndarray
-    form: Literal["quadratic", "injection"] = "quadratic"
+    form: Literal["quadratic", "injection", "balanced-injection"] = "quadratic"
 
 
 @dataclass(frozen=True)

@@ -422,7 +422,6 @@ class EmulatorBackend(Backend):
         self._theta = np.zeros((size, t.n))
         self._omega_codes: np.ndarray | None = None
         self._coupling_codes: np.ndarray | None = None
-        self._beta = np.zeros(size)
         self._solver: Solver | None = None
         if model.settle_time is None and model.coupling_asymmetry == 0:
             # Built once; only its couplings change afterwards.
@@ -558,18 +557,13 @@ class EmulatorBackend(Backend):
         previous = self.nudge_state
         super().nudge(targets, beta, form)
         try:
-            self._beta = self._realise_beta(self.nudge_state.beta)
+            realised = self._realise_beta(self.nudge_state.beta)
         except ValueError:
             self.nudge_state = previous
             raise
-
-    @property
-    def realised_beta(self) -> np.ndarray:
-        """Injection strength in use, after quantisation, shape (batch,); 0
-        when the nudge is off."""
-        if self.nudge_state is None:
-            return np.zeros(self.info.batch)
-        return self._beta.copy()
+        # The nudge in force is what the actuator realises; realised_beta
+        # reports it.
+        self.nudge_state = dataclasses.replace(self.nudge_state, beta=realised)
 
     # -- hooks ------------------------------------------------------------------
 
@@ -783,7 +777,7 @@ class EmulatorBackend(Backend):
         if self._solver is not None:
             nudge = None
             if state is not None:
-                nudge = Nudge(state.targets, self._beta, "injection")
+                nudge = Nudge(state.targets, state.beta, "injection")
             eq = self._solver.solve(self._theta, omega=omega, nudge=nudge)
             return eq.theta, eq.residual, np.asarray(eq.status)
 
@@ -797,7 +791,7 @@ class EmulatorBackend(Backend):
         form = _k.NUDGE_NONE if state is None else _k.NUDGE_INJECTION
         for b in range(batch):
             targets = None if state is None else state.targets[b]
-            beta = 0.0 if state is None else self._beta[b]
+            beta = 0.0 if state is None else state.beta[b]
             theta[b], residual[b], _, status[b] = _sparse.solve_general(
                 self.info.edges,
                 self._k_fwd[b],
@@ -822,7 +816,7 @@ class EmulatorBackend(Backend):
             beta = np.zeros(info.batch)
             targets = np.zeros((info.batch, len(info.outputs)))
         else:
-            beta = self._beta
+            beta = state.beta
             targets = np.ascontiguousarray(state.targets)
         balanced = state is not None and state.form == "balanced-injection"
 
